@@ -1,0 +1,5 @@
+pub mod proto {
+    pub mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+}
