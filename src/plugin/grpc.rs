@@ -1,0 +1,557 @@
+//! The tfplugin6 `Provider` service: one short adapter per RPC that decodes,
+//! calls the provider, and encodes. Failures go back as diagnostics, never as
+//! gRPC errors, so Terraform shows them to the user.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::codec;
+use super::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity, Step};
+use super::plan::plan_resource_change;
+use super::proto::tfplugin6 as pb;
+use super::schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+use super::value::{Type, Value};
+use super::{DataSource, Provider, Resource};
+
+/// Serves one [`Provider`] over tfplugin6.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    resources: BTreeMap<&'static str, Arc<dyn Resource>>,
+    data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>) -> ProviderService {
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name(), r))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
+        ProviderService {
+            provider,
+            resources,
+            data_sources,
+        }
+    }
+
+    fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<Arc<dyn Resource>> {
+        let found = self.resources.get(type_name).cloned();
+        if found.is_none() {
+            diags.error(
+                "Unknown resource type",
+                format!(
+                    "This provider has no resource type {type_name:?}. It offers: {}.",
+                    names(self.resources.keys())
+                ),
+            );
+        }
+        found
+    }
+
+    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<Arc<dyn DataSource>> {
+        let found = self.data_sources.get(type_name).cloned();
+        if found.is_none() {
+            diags.error(
+                "Unknown data source",
+                format!(
+                    "This provider has no data source {type_name:?}. It offers: {}.",
+                    names(self.data_sources.keys())
+                ),
+            );
+        }
+        found
+    }
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a &'static str>) -> String {
+    let list: Vec<&str> = names.copied().collect();
+    if list.is_empty() {
+        "none".to_string()
+    } else {
+        list.join(", ")
+    }
+}
+
+// ---- conversions ---------------------------------------------------------
+
+fn decode(
+    value: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let Some(value) = value else {
+        return Some(Value::Null);
+    };
+    let result = if !value.msgpack.is_empty() {
+        codec::decode_msgpack(&value.msgpack, ty)
+    } else {
+        codec::decode_json(&value.json, ty)
+    };
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diags.error(
+                "Invalid value from Terraform",
+                format!("The {what} could not be decoded: {e}. This is a bug in the provider or in Terraform; please report it."),
+            );
+            None
+        }
+    }
+}
+
+fn encode(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    match codec::encode_msgpack(value, ty) {
+        Ok(msgpack) => Some(pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        }),
+        Err(e) => {
+            diags.error(
+                "Provider produced an invalid value",
+                format!("The value could not be encoded: {e}. This is a bug in the provider; please report it."),
+            );
+            None
+        }
+    }
+}
+
+fn diagnostics_to_proto(diags: &Diagnostics) -> Vec<pb::Diagnostic> {
+    diags.iter().map(diagnostic_to_proto).collect()
+}
+
+fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
+    pb::Diagnostic {
+        severity: match d.severity {
+            Severity::Error => pb::diagnostic::Severity::Error,
+            Severity::Warning => pb::diagnostic::Severity::Warning,
+        } as i32,
+        summary: d.summary.clone(),
+        detail: d.detail.clone(),
+        attribute: d.path.as_ref().map(path_to_proto),
+    }
+}
+
+pub(crate) fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
+    use pb::attribute_path::step::Selector;
+    pb::AttributePath {
+        steps: path
+            .0
+            .iter()
+            .map(|step| pb::attribute_path::Step {
+                selector: Some(match step {
+                    Step::Attribute(name) => Selector::AttributeName(name.clone()),
+                    Step::Key(key) => Selector::ElementKeyString(key.clone()),
+                    Step::Index(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn schema_to_proto(schema: &Schema) -> pb::Schema {
+    pb::Schema {
+        version: schema.version,
+        block: Some(block_to_proto(&schema.block, schema.version)),
+    }
+}
+
+fn block_to_proto(block: &Block, version: i64) -> pb::schema::Block {
+    pb::schema::Block {
+        version,
+        attributes: block.attributes.iter().map(attribute_to_proto).collect(),
+        block_types: block.blocks.iter().map(nested_block_to_proto).collect(),
+        description: block.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: false,
+    }
+}
+
+fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
+    pb::schema::Attribute {
+        name: a.name.clone(),
+        r#type: a.ty.to_json().to_string().into_bytes(),
+        nested_type: None,
+        description: a.description.clone(),
+        required: a.mode == Mode::Required,
+        optional: matches!(a.mode, Mode::Optional | Mode::OptionalComputed),
+        computed: a.mode.is_computed(),
+        sensitive: a.sensitive,
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: false,
+    }
+}
+
+fn nested_block_to_proto(b: &NestedBlock) -> pb::schema::NestedBlock {
+    use pb::schema::nested_block::NestingMode;
+    pb::schema::NestedBlock {
+        type_name: b.name.clone(),
+        block: Some(block_to_proto(&b.block, 0)),
+        nesting: match b.nesting {
+            Nesting::Single => NestingMode::Single,
+            Nesting::List => NestingMode::List,
+        } as i32,
+        min_items: b.min_items,
+        max_items: b.max_items,
+    }
+}
+
+type Rpc<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> Rpc<pb::get_metadata::Response> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(server_capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|name| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|name| pb::get_metadata::ResourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Rpc<pb::get_provider_schema::Response> {
+        let schemas = |entries: Vec<(&str, Schema)>| -> HashMap<String, pb::Schema> {
+            entries
+                .into_iter()
+                .map(|(name, schema)| (name.to_string(), schema_to_proto(&schema)))
+                .collect()
+        };
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(schema_to_proto(&self.provider.schema())),
+            resource_schemas: schemas(
+                self.resources
+                    .iter()
+                    .map(|(n, r)| (*n, r.schema()))
+                    .collect(),
+            ),
+            data_source_schemas: schemas(
+                self.data_sources
+                    .iter()
+                    .map(|(n, d)| (*n, d.schema()))
+                    .collect(),
+            ),
+            diagnostics: Vec::new(),
+            provider_meta: Some(schema_to_proto(&Schema::new(0, Block::new("")))),
+            server_capabilities: Some(server_capabilities()),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Rpc<pb::validate_provider_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let ty = self.provider.schema().value_type();
+        if let Some(config) = decode(
+            request.config.as_ref(),
+            &ty,
+            "provider configuration",
+            &mut diags,
+        ) {
+            self.provider.validate(&config, &mut diags);
+        }
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Rpc<pb::validate_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            let ty = resource.schema().value_type();
+            if let Some(config) = decode(
+                request.config.as_ref(),
+                &ty,
+                "resource configuration",
+                &mut diags,
+            ) {
+                resource.validate(&config, &mut diags);
+            }
+        }
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Rpc<pb::validate_data_resource_config::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(data_source) = self.data_source(&request.type_name, &mut diags) {
+            let ty = data_source.schema().value_type();
+            if let Some(config) = decode(
+                request.config.as_ref(),
+                &ty,
+                "data source configuration",
+                &mut diags,
+            ) {
+                data_source.validate(&config, &mut diags);
+            }
+        }
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Rpc<pb::upgrade_resource_state::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_state = None;
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            let raw = request.raw_state.map(|r| r.json).unwrap_or_default();
+            match serde_json::from_slice::<serde_json::Value>(&raw) {
+                Ok(json) => {
+                    if let Some(value) = resource.upgrade_state(request.version, &json, &mut diags) {
+                        upgraded_state = encode(&value, &resource.schema().value_type(), &mut diags);
+                    }
+                }
+                Err(e) => diags.error(
+                    "Unreadable state",
+                    format!("The stored state of {} is not JSON ({e}); legacy flatmap state is not supported.", request.type_name),
+                ),
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Rpc<pb::configure_provider::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let ty = self.provider.schema().value_type();
+        if let Some(config) = decode(
+            request.config.as_ref(),
+            &ty,
+            "provider configuration",
+            &mut diags,
+        ) {
+            self.provider
+                .configure(&request.terraform_version, &config, &mut diags)
+                .await;
+        }
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Rpc<pb::read_resource::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut new_state = request.current_state.clone();
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            let ty = resource.schema().value_type();
+            if let Some(current) = decode(
+                request.current_state.as_ref(),
+                &ty,
+                "current state",
+                &mut diags,
+            ) {
+                let read = resource.read(&current, &mut diags).await;
+                new_state = encode(&read.unwrap_or(Value::Null), &ty, &mut diags);
+            }
+        }
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: diagnostics_to_proto(&diags),
+            private: request.private,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Rpc<pb::plan_resource_change::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::plan_resource_change::Response {
+            planned_state: request.proposed_new_state.clone(),
+            planned_private: request.prior_private.clone(),
+            ..Default::default()
+        };
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            let schema = resource.schema();
+            let ty = schema.value_type();
+            let prior = decode(request.prior_state.as_ref(), &ty, "prior state", &mut diags);
+            let proposed = decode(
+                request.proposed_new_state.as_ref(),
+                &ty,
+                "proposed state",
+                &mut diags,
+            );
+            let config = decode(request.config.as_ref(), &ty, "configuration", &mut diags);
+            if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
+                let plan = plan_resource_change(
+                    resource.as_ref(),
+                    &schema,
+                    &prior,
+                    &proposed,
+                    &config,
+                    &mut diags,
+                );
+                response.planned_state = encode(&plan.planned, &ty, &mut diags);
+                response.requires_replace =
+                    plan.requires_replace.iter().map(path_to_proto).collect();
+            }
+        }
+        response.diagnostics = diagnostics_to_proto(&diags);
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Rpc<pb::apply_resource_change::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut new_state = None;
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            let ty = resource.schema().value_type();
+            let prior = decode(request.prior_state.as_ref(), &ty, "prior state", &mut diags);
+            let planned = decode(
+                request.planned_state.as_ref(),
+                &ty,
+                "planned state",
+                &mut diags,
+            );
+            if let (Some(prior), Some(planned)) = (prior, planned) {
+                let result = if planned.is_null() {
+                    resource.delete(&prior, &mut diags).await;
+                    Some(Value::Null)
+                } else if prior.is_null() {
+                    resource.create(&planned, &mut diags).await
+                } else {
+                    resource.update(&prior, &planned, &mut diags).await
+                };
+                match result {
+                    Some(value) => new_state = encode(&value, &ty, &mut diags),
+                    None if !diags.has_errors() => diags.error(
+                        "Provider produced no result",
+                        format!(
+                            "{} returned no state and no error. This is a bug in the provider.",
+                            request.type_name
+                        ),
+                    ),
+                    // With errors and no object, Terraform keeps the prior state.
+                    None => {}
+                }
+            }
+        }
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            private: request.planned_private,
+            diagnostics: diagnostics_to_proto(&diags),
+            legacy_type_system: false,
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Rpc<pb::import_resource_state::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut imported_resources = Vec::new();
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            if let Some(value) = resource.import(&request.id, &mut diags).await {
+                if let Some(state) = encode(&value, &resource.schema().value_type(), &mut diags) {
+                    imported_resources.push(pb::import_resource_state::ImportedResource {
+                        type_name: request.type_name.clone(),
+                        state: Some(state),
+                        private: Vec::new(),
+                    });
+                }
+            }
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Rpc<pb::read_data_source::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut state = None;
+        if let Some(data_source) = self.data_source(&request.type_name, &mut diags) {
+            let ty = data_source.schema().value_type();
+            if let Some(config) = decode(
+                request.config.as_ref(),
+                &ty,
+                "data source configuration",
+                &mut diags,
+            ) {
+                if let Some(value) = data_source.read(&config, &mut diags).await {
+                    state = encode(&value, &ty, &mut diags);
+                }
+            }
+        }
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Rpc<pb::stop_provider::Response> {
+        self.provider.stop();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+fn server_capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
+}

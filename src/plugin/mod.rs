@@ -1,0 +1,144 @@
+//! The Terraform side: plugin protocol v6 over gRPC, the go-plugin handshake,
+//! and the small API a provider implements ([`Provider`], [`Resource`],
+//! [`DataSource`]) in terms of [`Value`]s, [`Schema`]s and [`Diagnostics`].
+//!
+//! Nothing here knows about NicSRS; the arrows point from `provider` to here.
+
+pub mod codec;
+pub mod diagnostics;
+mod grpc;
+pub mod handshake;
+pub mod logging;
+pub mod plan;
+pub mod schema;
+mod serve;
+mod services;
+pub mod tls;
+pub mod value;
+
+use std::sync::Arc;
+
+pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
+pub use grpc::ProviderService;
+pub use plan::PlanChange;
+pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+pub use serve::serve;
+pub use value::{Type, Value};
+
+/// Generated protobuf code.
+pub mod proto {
+    pub mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+    pub mod plugin {
+        tonic::include_proto!("plugin");
+    }
+    pub mod health {
+        tonic::include_proto!("grpc.health.v1");
+    }
+}
+
+/// A provider: its own configuration, and the resources and data sources it
+/// offers.
+#[tonic::async_trait]
+pub trait Provider: Send + Sync + 'static {
+    fn schema(&self) -> Schema;
+
+    /// Static checks of the provider block; values may be unknown.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Called before any resource operation, in each provider process.
+    async fn configure(&self, terraform_version: &str, config: &Value, diags: &mut Diagnostics);
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+
+    /// Terraform asks to stop work in flight (the user pressed Ctrl-C).
+    fn stop(&self) {}
+}
+
+/// A managed resource. Values are whole objects of the resource's schema.
+///
+/// Create and update return the new state even when they also report
+/// errors: Terraform saves a returned object (tainted after a failed create),
+/// so a remote object that exists is never lost. `None` means nothing exists.
+#[tonic::async_trait]
+pub trait Resource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Static checks of the resource block; unknown values must be skipped.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Runs after the engine's generic planning (see [`plan`]).
+    fn modify_plan(&self, _change: &PlanChange, _planned: &mut Value, _diags: &mut Diagnostics) {}
+
+    async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// `None` when the remote object is gone: Terraform drops it from state.
+    async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    async fn update(
+        &self,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+
+    async fn delete(&self, prior: &Value, diags: &mut Diagnostics);
+
+    async fn import(&self, _id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        diags.error(
+            "Import not supported",
+            format!("{} cannot be imported.", self.type_name()),
+        );
+        None
+    }
+
+    /// Turns stored state (raw JSON written by schema `version`) into a value
+    /// of the current schema. The default reads state of the current version.
+    fn upgrade_state(
+        &self,
+        version: i64,
+        raw: &serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let schema = self.schema();
+        if version != schema.version {
+            diags.error(
+                "Unsupported state version",
+                format!(
+                    "{} state has schema version {version}, but this provider only reads version {}.",
+                    self.type_name(),
+                    schema.version
+                ),
+            );
+            return None;
+        }
+        match codec::from_json(raw, &schema.value_type(), "") {
+            Ok(value) => Some(value),
+            Err(e) => {
+                diags.error(
+                    "Unreadable state",
+                    format!("The stored state does not match the schema: {e}."),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A data source: reads something, stores nothing remote.
+#[tonic::async_trait]
+pub trait DataSource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Must return a wholly known object, or report an error.
+    async fn read(&self, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}

@@ -1,0 +1,380 @@
+//! The NicSRS provider: its configuration block and its registry of
+//! resources and data sources. Knows nothing of gRPC or msgpack.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::plugin::{
+    Attribute, AttributePath, Block, DataSource, Diagnostics, Provider, Resource, Schema, Type,
+    Value,
+};
+
+pub const DEFAULT_BASE_URL: &str = "https://portal.nicsrs.com";
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
+const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
+pub const TOKEN_ENV: &str = "NICSRS_API_TOKEN";
+pub const BASE_URL_ENV: &str = "NICSRS_BASE_URL";
+
+/// The provider block, resolved with its environment fallbacks.
+#[derive(Clone)]
+pub struct Settings {
+    pub base_url: String,
+    /// `None` until a resource needs it: `terraform validate` works without one.
+    pub api_token: Option<String>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("base_url", &self.base_url)
+            .field("api_token", &self.api_token.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// What `configure` learned, shared with every resource.
+#[derive(Debug, Clone, Default)]
+pub enum Configuration {
+    #[default]
+    NotConfigured,
+    /// Some provider argument comes from a value only known after apply.
+    Unknown,
+    Ready(Settings),
+}
+
+#[derive(Default)]
+pub struct Shared {
+    configuration: RwLock<Configuration>,
+}
+
+impl Shared {
+    pub fn configuration(&self) -> Configuration {
+        self.configuration
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// The settings, or an error diagnostic saying why the API cannot be used yet.
+    pub fn settings(&self, diags: &mut Diagnostics) -> Option<Settings> {
+        match self.configuration() {
+            Configuration::Ready(settings) if settings.api_token.is_some() => Some(settings),
+            Configuration::Ready(_) => {
+                diags.attribute_error(
+                    AttributePath::root("api_token"),
+                    "Missing NicSRS API token",
+                    format!(
+                        "This operation calls the NicSRS API, which needs a token. Set `api_token` in the \
+                         provider \"nicsrs\" block (from a sensitive variable) or the {TOKEN_ENV} environment variable."
+                    ),
+                );
+                None
+            }
+            Configuration::Unknown => {
+                diags.error(
+                    "Provider configuration not known yet",
+                    "The provider \"nicsrs\" block uses values that are only known after apply, so the API \
+                     cannot be called yet. Use values known at plan time for api_token, base_url and \
+                     request_timeout_seconds.",
+                );
+                None
+            }
+            Configuration::NotConfigured => {
+                diags.error(
+                    "Provider not configured",
+                    "Terraform did not configure the provider before using it. This is a bug; please report it.",
+                );
+                None
+            }
+        }
+    }
+}
+
+pub struct NicsrsProvider {
+    shared: Arc<Shared>,
+}
+
+impl NicsrsProvider {
+    pub fn new() -> NicsrsProvider {
+        NicsrsProvider {
+            shared: Arc::new(Shared::default()),
+        }
+    }
+}
+
+impl Default for NicsrsProvider {
+    fn default() -> Self {
+        NicsrsProvider::new()
+    }
+}
+
+fn provider_schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("The NicSRS provider renews TLS certificates through the NicSRS SSL reseller API.")
+            .attribute(
+                Attribute::optional(
+                    "api_token",
+                    Type::String,
+                    "The NicSRS reseller API token. Falls back to the `NICSRS_API_TOKEN` environment \
+                     variable. Needed only by operations that call the API, so `terraform validate` \
+                     works without it. Never logged and never stored in state.",
+                )
+                .sensitive(),
+            )
+            .attribute(Attribute::optional(
+                "base_url",
+                Type::String,
+                "The API's base URL. Defaults to `https://portal.nicsrs.com`; falls back to the \
+                 `NICSRS_BASE_URL` environment variable. Plain `http://` is accepted only for \
+                 loopback addresses (such as a local `nicsrs-sandbox`).",
+            ))
+            .attribute(Attribute::optional(
+                "request_timeout_seconds",
+                Type::Number,
+                "How long one API request may take, in seconds (1 to 3600). Defaults to 60.",
+            )),
+    )
+}
+
+/// Checks a base URL: https anywhere, http only to this machine.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', '?']).next().unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Err(format!(
+                "{url:?} uses plain http to {host:?}. The API token must not travel unencrypted: use \
+                 https://, or http:// only for a local sandbox on 127.0.0.1 or localhost."
+            ));
+        }
+        rest
+    } else {
+        return Err(format!(
+            "{url:?} is not an http(s) URL. Use the portal's address, e.g. {DEFAULT_BASE_URL:?}."
+        ));
+    };
+    if rest.split(['/', '?']).next().unwrap_or_default().is_empty() {
+        return Err(format!(
+            "{url:?} has no host name. Use e.g. {DEFAULT_BASE_URL:?}."
+        ));
+    }
+    Ok(())
+}
+
+fn check_timeout(seconds: f64) -> Result<u64, String> {
+    if seconds.fract() != 0.0 || !(1.0..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
+        return Err(format!(
+            "request_timeout_seconds is {seconds}; it must be a whole number of seconds from 1 to 3600."
+        ));
+    }
+    Ok(seconds as u64)
+}
+
+#[tonic::async_trait]
+impl Provider for NicsrsProvider {
+    fn schema(&self) -> Schema {
+        provider_schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(url) = config.get("base_url").as_str() {
+            if let Err(problem) = check_base_url(url) {
+                diags.attribute_error(AttributePath::root("base_url"), "Invalid base_url", problem);
+            }
+        }
+        if let Some(seconds) = config.get("request_timeout_seconds").as_f64() {
+            if let Err(problem) = check_timeout(seconds) {
+                diags.attribute_error(
+                    AttributePath::root("request_timeout_seconds"),
+                    "Invalid request_timeout_seconds",
+                    problem,
+                );
+            }
+        }
+        if let Some("") = config.get("api_token").as_str() {
+            diags.attribute_error(
+                AttributePath::root("api_token"),
+                "Empty api_token",
+                format!("api_token is set to an empty string. Set the reseller token, or leave the argument out to use {TOKEN_ENV}."),
+            );
+        }
+    }
+
+    async fn configure(&self, terraform_version: &str, config: &Value, diags: &mut Diagnostics) {
+        log::debug!("configuring the provider for Terraform {terraform_version}");
+        let configuration = resolve(config, |name| std::env::var(name).ok(), diags);
+        if let Configuration::Ready(settings) = &configuration {
+            if let Some(token) = &settings.api_token {
+                crate::plugin::logging::redact(token);
+            }
+            log::debug!("provider configured: {settings:?}");
+        }
+        if let Ok(mut slot) = self.shared.configuration.write() {
+            *slot = configuration;
+        }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        Vec::new()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        Vec::new()
+    }
+}
+
+/// Resolves the provider block with its environment fallbacks.
+fn resolve(
+    config: &Value,
+    env: impl Fn(&str) -> Option<String>,
+    diags: &mut Diagnostics,
+) -> Configuration {
+    let arguments = ["api_token", "base_url", "request_timeout_seconds"];
+    if arguments.iter().any(|name| config.get(name).is_unknown()) {
+        return Configuration::Unknown;
+    }
+    let base_url = config
+        .get("base_url")
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| env(BASE_URL_ENV).filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+    if let Err(problem) = check_base_url(&base_url) {
+        diags.attribute_error(AttributePath::root("base_url"), "Invalid base_url", problem);
+    }
+    let api_token = config
+        .get("api_token")
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| env(TOKEN_ENV))
+        .filter(|t| !t.is_empty());
+    let seconds = config
+        .get("request_timeout_seconds")
+        .as_f64()
+        .map(check_timeout)
+        .unwrap_or(Ok(DEFAULT_TIMEOUT_SECONDS));
+    let timeout = match seconds {
+        Ok(s) => Duration::from_secs(s),
+        Err(problem) => {
+            diags.attribute_error(
+                AttributePath::root("request_timeout_seconds"),
+                "Invalid request_timeout_seconds",
+                problem,
+            );
+            Duration::from_secs(DEFAULT_TIMEOUT_SECONDS)
+        }
+    };
+    Configuration::Ready(Settings {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        api_token,
+        timeout,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(token: Value, url: Value, timeout: Value) -> Value {
+        Value::object([
+            ("api_token", token),
+            ("base_url", url),
+            ("request_timeout_seconds", timeout),
+        ])
+    }
+
+    #[test]
+    fn environment_fills_what_the_block_leaves_out() {
+        let env = |name: &str| match name {
+            TOKEN_ENV => Some("env-token".to_string()),
+            BASE_URL_ENV => Some("http://127.0.0.1:9/".to_string()),
+            _ => None,
+        };
+        let mut diags = Diagnostics::new();
+        let Configuration::Ready(s) = resolve(
+            &config(Value::Null, Value::Null, Value::Null),
+            env,
+            &mut diags,
+        ) else {
+            panic!("expected a ready configuration");
+        };
+        assert_eq!(s.api_token.as_deref(), Some("env-token"));
+        assert_eq!(s.base_url, "http://127.0.0.1:9");
+        assert_eq!(s.timeout, Duration::from_secs(60));
+        assert!(diags.is_empty());
+        assert!(
+            !format!("{s:?}").contains("env-token"),
+            "Debug must not show the token"
+        );
+    }
+
+    #[test]
+    fn block_values_win_over_environment() {
+        let env = |_: &str| Some("env".to_string());
+        let cfg = config(
+            "cfg-token".into(),
+            "https://example.test".into(),
+            Value::Number(5.0),
+        );
+        let Configuration::Ready(s) = resolve(&cfg, env, &mut Diagnostics::new()) else {
+            panic!("expected a ready configuration");
+        };
+        assert_eq!(s.api_token.as_deref(), Some("cfg-token"));
+        assert_eq!(s.base_url, "https://example.test");
+        assert_eq!(s.timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn unknown_arguments_defer_configuration() {
+        let cfg = config(Value::Unknown, Value::Null, Value::Null);
+        assert!(matches!(
+            resolve(&cfg, |_| None, &mut Diagnostics::new()),
+            Configuration::Unknown
+        ));
+    }
+
+    #[test]
+    fn missing_token_is_an_error_only_when_the_api_is_needed() {
+        let shared = Shared::default();
+        *shared.configuration.write().unwrap() = resolve(
+            &config(Value::Null, Value::Null, Value::Null),
+            |_| None,
+            &mut Diagnostics::new(),
+        );
+        let mut diags = Diagnostics::new();
+        assert!(shared.settings(&mut diags).is_none());
+        assert_eq!(diags.0[0].path, Some(AttributePath::root("api_token")));
+        assert!(diags.0[0].detail.contains(TOKEN_ENV));
+    }
+
+    #[test]
+    fn base_urls_must_be_https_or_local_http() {
+        assert!(check_base_url("https://portal.nicsrs.com").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://localhost/x").is_ok());
+        assert!(check_base_url("http://portal.nicsrs.com")
+            .unwrap_err()
+            .contains("unencrypted"));
+        assert!(check_base_url("portal.nicsrs.com").is_err());
+        assert!(check_base_url("https://").is_err());
+    }
+
+    #[test]
+    fn timeouts_are_whole_seconds_in_range() {
+        assert_eq!(check_timeout(30.0), Ok(30));
+        assert!(check_timeout(0.0).is_err());
+        assert!(check_timeout(1.5).is_err());
+        assert!(check_timeout(4000.0).is_err());
+    }
+}
