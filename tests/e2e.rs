@@ -1,1 +1,4 @@
+//! End-to-end tests, compiled as one binary that shares the harness.
 
+mod common;
+mod provider_config;

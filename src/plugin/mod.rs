@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use grpc::ProviderService;
-pub use plan::PlanChange;
+pub use plan::{Plan, PlanChange};
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub use serve::serve;
 pub use value::{Type, Value};
@@ -72,8 +72,9 @@ pub trait Resource: Send + Sync {
     /// Static checks of the resource block; unknown values must be skipped.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    /// Runs after the engine's generic planning (see [`plan`]).
-    fn modify_plan(&self, _change: &PlanChange, _planned: &mut Value, _diags: &mut Diagnostics) {}
+    /// Runs after the engine's generic planning (see [`plan`]); may adjust
+    /// the planned value and the replace paths, and add warnings.
+    fn modify_plan(&self, _change: &PlanChange, _plan: &mut Plan, _diags: &mut Diagnostics) {}
 
     async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value>;
 

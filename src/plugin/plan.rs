@@ -48,17 +48,18 @@ pub fn plan_resource_change(
     if prior.is_null() || planned != *prior {
         mark_computed_unknown(&schema.block, &mut planned, prior, config);
     }
-    let change = PlanChange { prior, config };
-    resource.modify_plan(&change, &mut planned, diags);
     let requires_replace = if prior.is_null() {
         Vec::new()
     } else {
-        replace_paths(&schema.block, prior, &planned)
+        replace_paths(&schema.block, prior, &planned, &AttributePath::default())
     };
-    Plan {
+    let mut plan = Plan {
         planned,
         requires_replace,
-    }
+    };
+    let change = PlanChange { prior, config };
+    resource.modify_plan(&change, &mut plan, diags);
+    plan
 }
 
 fn apply_defaults(block: &Block, planned: &mut Value, config: &Value) {
@@ -105,22 +106,39 @@ fn mark_computed_unknown(block: &Block, planned: &mut Value, prior: &Value, conf
     }
 }
 
-fn replace_paths(block: &Block, prior: &Value, planned: &Value) -> Vec<AttributePath> {
-    let attributes = block
-        .attributes
-        .iter()
-        .filter(|a| a.requires_replace && a.mode != Mode::Computed)
-        .map(|a| a.name.as_str());
-    let blocks = block
-        .blocks
-        .iter()
-        .filter(|b| b.requires_replace)
-        .map(|b| b.name.as_str());
-    attributes
-        .chain(blocks)
-        .filter(|name| prior.get(name) != planned.get(name))
-        .map(AttributePath::root)
-        .collect()
+/// Paths whose change forces a new resource: flagged attributes and
+/// blocks; inside a list block, a changed element count, or a flagged
+/// attribute of one element.
+fn replace_paths(block: &Block, prior: &Value, planned: &Value, at: &AttributePath) -> Vec<AttributePath> {
+    let mut paths = Vec::new();
+    for attribute in &block.attributes {
+        let name = attribute.name.as_str();
+        if attribute.requires_replace && attribute.mode != Mode::Computed && prior.get(name) != planned.get(name) {
+            paths.push(at.clone().attribute(name));
+        }
+    }
+    for nested in &block.blocks {
+        let name = nested.name.as_str();
+        let (before, after) = (prior.get(name), planned.get(name));
+        if before == after {
+            continue;
+        }
+        let path = at.clone().attribute(name);
+        if nested.requires_replace {
+            paths.push(path);
+            continue;
+        }
+        if nested.nesting == Nesting::List {
+            if before.elements().len() != after.elements().len() {
+                paths.push(path);
+                continue;
+            }
+            for (i, (b, a)) in before.elements().iter().zip(after.elements()).enumerate() {
+                paths.extend(replace_paths(&nested.block, b, a, &path.clone().index(i)));
+            }
+        }
+    }
+    paths
 }
 
 #[cfg(test)]
@@ -227,6 +245,29 @@ mod tests {
         assert_eq!(plan.planned.get("id"), &Value::from("abc"));
         assert_eq!(plan.planned.get("status"), &Value::Unknown);
         assert!(plan.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn list_blocks_replace_on_count_or_flagged_element_attributes() {
+        let schema = Block::new("").block(NestedBlock::list(
+            "d",
+            Block::new("")
+                .attribute(Attribute::required("name", Type::String, "").requires_replace())
+                .attribute(Attribute::required("method", Type::String, "")),
+        ));
+        let item = |name: &str, method: &str| Value::object([("name", name.into()), ("method", method.into())]);
+        let with = |items: Vec<Value>| Value::object([("d", Value::List(items))]);
+        let root = AttributePath::default();
+        let prior = with(vec![item("a", "x"), item("b", "x")]);
+        assert!(replace_paths(&schema, &prior, &with(vec![item("a", "y"), item("b", "x")]), &root).is_empty());
+        assert_eq!(
+            replace_paths(&schema, &prior, &with(vec![item("a", "x"), item("c", "x")]), &root),
+            vec![AttributePath::root("d").index(1).attribute("name")]
+        );
+        assert_eq!(
+            replace_paths(&schema, &prior, &with(vec![item("a", "x")]), &root),
+            vec![AttributePath::root("d")]
+        );
     }
 
     #[test]

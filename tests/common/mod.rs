@@ -1,0 +1,144 @@
+//! The one harness every end-to-end test uses: a real Terraform CLI, the
+//! provider built by cargo (through `dev_overrides`, no `terraform init`),
+//! and a private working directory per test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The Terraform the tests run: `NICSRS_TERRAFORM` when set (what
+/// scripts/test.sh does), else the pinned 1.0.3 from scripts/terraform.sh.
+pub fn terraform_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(path) = std::env::var_os("NICSRS_TERRAFORM").filter(|p| !p.is_empty()) {
+            return PathBuf::from(path);
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/terraform.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("--pinned")
+            .output()
+            .expect("run scripts/terraform.sh");
+        assert!(
+            output.status.success(),
+            "scripts/terraform.sh failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    })
+    .clone()
+}
+
+/// The folder holding the provider binary cargo built for these tests.
+pub fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-nicsrs"))
+        .parent()
+        .expect("binary has a folder")
+        .to_path_buf()
+}
+
+pub const PROVIDER_REQUIREMENT: &str = r#"
+terraform {
+  required_providers {
+    nicsrs = { source = "nicsrs/nicsrs" }
+  }
+}
+"#;
+
+/// One Terraform working directory.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+/// The outcome of one Terraform command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Run {
+        assert_eq!(self.code, Some(0), "terraform failed:\n{}", self.output());
+        self
+    }
+
+    #[track_caller]
+    pub fn failure(self) -> Run {
+        assert_eq!(self.code, Some(1), "terraform should have failed:\n{}", self.output());
+        self
+    }
+}
+
+impl Workspace {
+    /// A directory with `main.tf` = the provider requirement + `config`.
+    pub fn new(config: &str) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("nicsrs-e2e")
+            .tempdir()
+            .expect("temp dir");
+        let cli_config = dir.path().join("dev.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"nicsrs/nicsrs\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir().display()
+            ),
+        )
+        .expect("write CLI config");
+        let workspace = Workspace {
+            dir,
+            env: vec![
+                ("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string()),
+                ("CHECKPOINT_DISABLE".into(), "1".into()),
+                ("TF_IN_AUTOMATION".into(), "1".into()),
+                ("TF_INPUT".into(), "0".into()),
+            ],
+        };
+        workspace.write("main.tf", &format!("{PROVIDER_REQUIREMENT}\n{config}"));
+        workspace
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, contents: &str) {
+        std::fs::write(self.dir.path().join(name), contents).expect("write file");
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Workspace {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Runs `terraform ARGS -no-color` here, with no inherited NicSRS settings.
+    pub fn terraform(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(terraform_bin());
+        command
+            .args(args)
+            .arg("-no-color")
+            .current_dir(self.dir.path())
+            .env_remove("NICSRS_API_TOKEN")
+            .env_remove("NICSRS_BASE_URL")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("run terraform");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
