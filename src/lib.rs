@@ -3,3 +3,5 @@ pub mod proto {
         tonic::include_proto!("tfplugin6");
     }
 }
+pub mod nicsrs;
+pub mod sandbox;
