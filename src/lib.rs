@@ -6,8 +6,10 @@
 //!   schemas, planning). Imports nothing else of ours.
 //! - [`provider`]: our provider and its resources, written against
 //!   `plugin`'s small API and the `nicsrs` client.
-//! - `nicsrs`: the API client, usable without Terraform.
-//! - `sandbox`: the simulator; shares only `nicsrs`'s wire types.
+//! - [`nicsrs`]: the API client, usable without Terraform.
+//! - [`sandbox`]: the simulator; shares only `nicsrs`'s wire types.
 
+pub mod nicsrs;
 pub mod plugin;
 pub mod provider;
+pub mod sandbox;
