@@ -1,13 +1,29 @@
 //! The provider binary under a real Terraform: handshake, schema, provider
 //! configuration, diagnostics and logs.
 
-use crate::common::Workspace;
+use crate::common::{renewal_block, Workspace};
+
+/// Terraform only validates and configures a provider that some resource
+/// uses, so these configurations carry one renewal (never applied).
+fn with_renewal(provider_block: &str) -> Workspace {
+    let renewal = renewal_block(
+        "web",
+        "1234567",
+        &[("www.example.com", "CNAME_CSR_HASH")],
+        "",
+    );
+    Workspace::new(&format!("{provider_block}\n{renewal}")).with_csr(&["www.example.com"])
+}
 
 #[test]
 fn validate_works_without_a_token() {
-    let ws = Workspace::new(r#"provider "nicsrs" { base_url = "http://127.0.0.1:9" }"#);
+    let ws = with_renewal(r#"provider "nicsrs" { base_url = "http://127.0.0.1:9" }"#);
     let run = ws.terraform(&["validate"]).success();
-    assert!(run.stdout.contains("The configuration is valid"), "{}", run.output());
+    assert!(
+        run.stdout.contains("The configuration is valid"),
+        "{}",
+        run.output()
+    );
 }
 
 #[test]
@@ -15,31 +31,46 @@ fn schema_lists_the_provider_arguments_with_the_token_sensitive() {
     let ws = Workspace::new("");
     let run = ws.terraform(&["providers", "schema", "-json"]).success();
     let json: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("schema JSON");
-    let attributes = &json["provider_schemas"]["registry.terraform.io/nicsrs/nicsrs"]["provider"]["block"]["attributes"];
+    let attributes = &json["provider_schemas"]["registry.terraform.io/nicsrs/nicsrs"]["provider"]
+        ["block"]["attributes"];
     assert_eq!(attributes["api_token"]["sensitive"], true);
     assert_eq!(attributes["api_token"]["optional"], true);
     assert_eq!(attributes["base_url"]["type"], "string");
     assert_eq!(attributes["request_timeout_seconds"]["type"], "number");
-    assert!(attributes["base_url"]["description"].as_str().unwrap().contains("portal.nicsrs.com"));
+    assert!(attributes["base_url"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("portal.nicsrs.com"));
 }
 
 #[test]
 fn a_wrong_type_is_reported_by_terraform_at_the_attribute() {
-    let ws = Workspace::new(r#"provider "nicsrs" { request_timeout_seconds = "abc" }"#);
+    let ws = with_renewal(r#"provider "nicsrs" { request_timeout_seconds = "abc" }"#);
     let run = ws.terraform(&["validate"]).failure();
-    assert!(run.stderr.contains("request_timeout_seconds"), "{}", run.output());
-    assert!(run.stderr.contains("number is required"), "{}", run.output());
+    assert!(
+        run.stderr.contains("request_timeout_seconds"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        run.stderr.contains("Incorrect attribute value type"),
+        "{}",
+        run.output()
+    );
 }
 
 #[test]
 fn provider_validation_points_at_the_bad_argument() {
-    let ws = Workspace::new(r#"provider "nicsrs" { base_url = "http://portal.nicsrs.com" }"#);
+    let ws = with_renewal(r#"provider "nicsrs" { base_url = "http://portal.nicsrs.com" }"#);
     let run = ws.terraform(&["validate"]).failure();
     let output = run.output();
     assert!(output.contains("Invalid base_url"), "{output}");
     assert!(output.contains("unencrypted"), "{output}");
     // Terraform quotes the offending line when the diagnostic has a path.
-    assert!(output.contains(r#"base_url = "http://portal.nicsrs.com""#), "{output}");
+    assert!(
+        output.contains(r#"base_url = "http://portal.nicsrs.com""#),
+        "{output}"
+    );
 }
 
 #[test]
@@ -49,31 +80,44 @@ fn plan_runs_with_and_without_automtls_and_logs_reach_terraform() {
   base_url  = "http://127.0.0.1:9"
 }"#;
     for tls_disabled in [false, true] {
-        let mut ws = Workspace::new(config).env("TF_LOG_PROVIDER", "DEBUG");
+        let mut ws = with_renewal(config).env("TF_LOG_PROVIDER", "DEBUG");
         if tls_disabled {
             ws = ws.env("TF_DISABLE_PLUGIN_TLS", "1");
         }
         let run = ws.terraform(&["plan"]).success();
         let output = run.output();
-        assert!(output.contains("No changes"), "{output}");
+        assert!(output.contains("1 to add"), "{output}");
+        assert!(
+            output.contains("Applying places a paid renewal order"),
+            "{output}"
+        );
         let provider_lines: Vec<&str> = output
             .lines()
             .filter(|l| l.contains("provider.terraform-provider-nicsrs"))
             .collect();
         assert!(
-            provider_lines.iter().any(|l| l.contains("serving plugin protocol 6")),
+            provider_lines
+                .iter()
+                .any(|l| l.contains("serving plugin protocol 6")),
             "provider logs should be visible under TF_LOG_PROVIDER:\n{output}"
         );
         assert!(
-            provider_lines.iter().any(|l| l.contains("provider configured")),
+            provider_lines
+                .iter()
+                .any(|l| l.contains("provider configured")),
             "{output}"
         );
         assert!(
-            !provider_lines.iter().any(|l| l.contains("very-secret-token-4711")),
+            !provider_lines
+                .iter()
+                .any(|l| l.contains("very-secret-token-4711")),
             "the token leaked into a provider log line:\n{output}"
         );
         if !tls_disabled {
-            assert!(output.contains("configuring client automatic mTLS"), "{output}");
+            assert!(
+                output.contains("configuring client automatic mTLS"),
+                "{output}"
+            );
         }
     }
 }
@@ -86,7 +130,10 @@ fn run_by_hand_the_binary_explains_itself() {
         .expect("run the provider binary");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("This binary is a Terraform plugin"), "{stderr}");
+    assert!(
+        stderr.contains("This binary is a Terraform plugin"),
+        "{stderr}"
+    );
     assert!(stderr.contains("dev_overrides"), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing may go to stdout");
 }
@@ -94,7 +141,10 @@ fn run_by_hand_the_binary_explains_itself() {
 #[test]
 fn protocol_version_five_only_is_refused_clearly() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-nicsrs"))
-        .env("TF_PLUGIN_MAGIC_COOKIE", nicsrs_provider::plugin::handshake::MAGIC_COOKIE_VALUE)
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            nicsrs_provider::plugin::handshake::MAGIC_COOKIE_VALUE,
+        )
         .env("PLUGIN_PROTOCOL_VERSIONS", "5")
         .output()
         .expect("run the provider binary");

@@ -109,11 +109,19 @@ fn mark_computed_unknown(block: &Block, planned: &mut Value, prior: &Value, conf
 /// Paths whose change forces a new resource: flagged attributes and
 /// blocks; inside a list block, a changed element count, or a flagged
 /// attribute of one element.
-fn replace_paths(block: &Block, prior: &Value, planned: &Value, at: &AttributePath) -> Vec<AttributePath> {
+fn replace_paths(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    at: &AttributePath,
+) -> Vec<AttributePath> {
     let mut paths = Vec::new();
     for attribute in &block.attributes {
         let name = attribute.name.as_str();
-        if attribute.requires_replace && attribute.mode != Mode::Computed && prior.get(name) != planned.get(name) {
+        if attribute.requires_replace
+            && attribute.mode != Mode::Computed
+            && prior.get(name) != planned.get(name)
+        {
             paths.push(at.clone().attribute(name));
         }
     }
@@ -255,13 +263,26 @@ mod tests {
                 .attribute(Attribute::required("name", Type::String, "").requires_replace())
                 .attribute(Attribute::required("method", Type::String, "")),
         ));
-        let item = |name: &str, method: &str| Value::object([("name", name.into()), ("method", method.into())]);
+        let item = |name: &str, method: &str| {
+            Value::object([("name", name.into()), ("method", method.into())])
+        };
         let with = |items: Vec<Value>| Value::object([("d", Value::List(items))]);
         let root = AttributePath::default();
         let prior = with(vec![item("a", "x"), item("b", "x")]);
-        assert!(replace_paths(&schema, &prior, &with(vec![item("a", "y"), item("b", "x")]), &root).is_empty());
+        assert!(replace_paths(
+            &schema,
+            &prior,
+            &with(vec![item("a", "y"), item("b", "x")]),
+            &root
+        )
+        .is_empty());
         assert_eq!(
-            replace_paths(&schema, &prior, &with(vec![item("a", "x"), item("c", "x")]), &root),
+            replace_paths(
+                &schema,
+                &prior,
+                &with(vec![item("a", "x"), item("c", "x")]),
+                &root
+            ),
             vec![AttributePath::root("d").index(1).attribute("name")]
         );
         assert_eq!(

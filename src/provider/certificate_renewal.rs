@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crate::nicsrs;
 use crate::plugin::{
-    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Plan, PlanChange, Resource, Schema, Type, Value,
+    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Plan, PlanChange, Resource, Schema,
+    Type, Value,
 };
 
 use super::contact::{contact_block, validate_contact};
@@ -205,8 +206,16 @@ impl Resource for CertificateRenewal {
             return;
         }
         if change.is_create() {
-            let years = plan.planned.get("years").as_f64().map_or("the configured number of".into(), |y| y.to_string());
-            let renew_id = plan.planned.get("renew_id").as_str().unwrap_or("(known after apply)");
+            let years = plan
+                .planned
+                .get("years")
+                .as_f64()
+                .map_or("the configured number of".into(), |y| y.to_string());
+            let renew_id = plan
+                .planned
+                .get("renew_id")
+                .as_str()
+                .unwrap_or("(known after apply)");
             diags.warning(
                 "Applying places a paid renewal order",
                 format!("Creating {TYPE_NAME} renews certificate {renew_id} for {years} year(s) at NicSRS, which charges your reseller balance."),
@@ -220,7 +229,11 @@ impl Resource for CertificateRenewal {
             return;
         }
         if !plan.requires_replace.is_empty() {
-            let changed: Vec<String> = plan.requires_replace.iter().map(ToString::to_string).collect();
+            let changed: Vec<String> = plan
+                .requires_replace
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             diags.warning(
                 "Replacement places a new paid renewal order",
                 format!(
@@ -261,7 +274,11 @@ impl Resource for CertificateRenewal {
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let client = self.shared.client(diags)?;
-        let cert_id = state.get("cert_id").as_str().unwrap_or_default().to_string();
+        let cert_id = state
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let mut state = state.clone();
         match client.collect(&cert_id).await {
             Ok(collected) => state.set("status", Value::opt_string(collected.status)),
@@ -277,9 +294,18 @@ impl Resource for CertificateRenewal {
         Some(state)
     }
 
-    async fn update(&self, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn update(
+        &self,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let client = self.shared.client(diags)?;
-        let cert_id = prior.get("cert_id").as_str().unwrap_or_default().to_string();
+        let cert_id = prior
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let mut state = planned.clone();
         if !prior.get("renew_id").is_null() {
             for request in dcv_changes(&cert_id, prior, planned) {
@@ -303,7 +329,11 @@ impl Resource for CertificateRenewal {
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
-        let cert_id = prior.get("cert_id").as_str().unwrap_or_default().to_string();
+        let cert_id = prior
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if prior.get("cancel_on_destroy").as_bool() != Some(true) {
             diags.warning(
                 "Order kept at NicSRS",
@@ -317,7 +347,13 @@ impl Resource for CertificateRenewal {
         let Some(client) = self.shared.client(diags) else {
             return;
         };
-        match client.cancel(&cert_id, "Cancelled by Terraform (cancel_on_destroy = true)").await {
+        match client
+            .cancel(
+                &cert_id,
+                "Cancelled by Terraform (cancel_on_destroy = true)",
+            )
+            .await
+        {
             Ok(outcome) => log::info!("order {cert_id} cancelled: {outcome:?}"),
             Err(error) => diags.error(
                 "Cannot cancel the renewal order",
@@ -334,7 +370,10 @@ impl Resource for CertificateRenewal {
         let collected = match client.collect(id).await {
             Ok(collected) => collected,
             Err(error) => {
-                diags.error("Cannot import the renewal order", format!("Reading order {id:?} failed: {error}"));
+                diags.error(
+                    "Cannot import the renewal order",
+                    format!("Reading order {id:?} failed: {error}"),
+                );
                 return None;
             }
         };
@@ -345,7 +384,14 @@ impl Resource for CertificateRenewal {
             ("cancel_on_destroy", Value::Bool(false)),
             ("domain_info", Value::List(Vec::new())),
         ]);
-        for name in ["renew_id", "years", "csr", "server", "ref_id", "unique_value"] {
+        for name in [
+            "renew_id",
+            "years",
+            "csr",
+            "server",
+            "ref_id",
+            "unique_value",
+        ] {
             state.set(name, Value::Null);
         }
         Some(state)
@@ -357,8 +403,16 @@ impl Resource for CertificateRenewal {
 fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
     let at = AttributePath::root;
     for name in ["renew_id", "server", "ref_id"] {
-        if config.get(name).as_str().is_some_and(|v| v.trim().is_empty()) {
-            diags.attribute_error(at(name), format!("Empty {name}"), format!("{name} is an empty string; set a value."));
+        if config
+            .get(name)
+            .as_str()
+            .is_some_and(|v| v.trim().is_empty())
+        {
+            diags.attribute_error(
+                at(name),
+                format!("Empty {name}"),
+                format!("{name} is an empty string; set a value."),
+            );
         }
     }
     if let Some(years) = config.get("years").as_f64() {
@@ -392,17 +446,32 @@ fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
                 );
             }
             seen.push(name.to_string());
-            if let Some(Err(problem)) = csr_names.as_ref().map(|names| rules::check_csr_covers(names, name)) {
-                diags.attribute_error(path.clone().attribute("domain_name"), "Domain not in the CSR", problem);
+            if let Some(Err(problem)) = csr_names
+                .as_ref()
+                .map(|names| rules::check_csr_covers(names, name))
+            {
+                diags.attribute_error(
+                    path.clone().attribute("domain_name"),
+                    "Domain not in the CSR",
+                    problem,
+                );
             }
         }
         let method = domain.get("dcv_method").as_str();
         if let Some(Err(problem)) = method.map(rules::check_dcv_method) {
-            diags.attribute_error(path.clone().attribute("dcv_method"), "Invalid dcv_method", problem);
+            diags.attribute_error(
+                path.clone().attribute("dcv_method"),
+                "Invalid dcv_method",
+                problem,
+            );
         }
         if let (Some(email), Some(name)) = (domain.get("dcv_email").as_str(), name) {
             if let Err(problem) = rules::check_dcv_email(email, name) {
-                diags.attribute_error(path.clone().attribute("dcv_email"), "Invalid dcv_email", problem);
+                diags.attribute_error(
+                    path.clone().attribute("dcv_email"),
+                    "Invalid dcv_email",
+                    problem,
+                );
             } else if method.is_some_and(|m| m != "EMAIL") {
                 diags.attribute_warning(
                     path.clone().attribute("dcv_email"),
@@ -415,7 +484,11 @@ fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
     let organization = config.get("organization_info");
     if let Some(country) = organization.get("country").as_str() {
         if let Err(problem) = rules::check_country(country) {
-            diags.attribute_error(at("organization_info").attribute("country"), "Invalid country", problem);
+            diags.attribute_error(
+                at("organization_info").attribute("country"),
+                "Invalid country",
+                problem,
+            );
         }
     }
     for contact in ["administrator", "finance", "tech"] {
@@ -506,7 +579,8 @@ fn dcv_changes(cert_id: &str, prior: &Value, planned: &Value) -> Vec<nicsrs::Upd
         .iter()
         .zip(before)
         .filter(|(after, before)| {
-            after.get("dcv_method") != before.get("dcv_method") || after.get("dcv_email") != before.get("dcv_email")
+            after.get("dcv_method") != before.get("dcv_method")
+                || after.get("dcv_email") != before.get("dcv_email")
         })
         .filter_map(|(after, _)| {
             Some(nicsrs::UpdateDcvRequest {

@@ -14,7 +14,10 @@ pub const CONTACT_FIELDS: [(&str, &str); 11] = [
     ("state", "state or province"),
     ("mobile", "phone number, digits only (e.g. \"18111111111\")"),
     ("address", "street address"),
-    ("country", "two-letter ISO 3166-1 country code (e.g. \"CN\")"),
+    (
+        "country",
+        "two-letter ISO 3166-1 country code (e.g. \"CN\")",
+    ),
     ("last_name", "last name"),
     ("post_code", "postal code"),
     ("first_name", "first name"),

@@ -1,9 +1,15 @@
 //! The NicSRS provider: its configuration block and its registry of
 //! resources and data sources. Knows nothing of gRPC or msgpack.
 
+pub mod certificate_renewal;
+mod contact;
+mod convert;
+pub mod rules;
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::nicsrs;
 use crate::plugin::{
     Attribute, AttributePath, Block, DataSource, Diagnostics, Provider, Resource, Schema, Type,
     Value,
@@ -44,12 +50,52 @@ pub enum Configuration {
     Ready(Settings),
 }
 
+/// What every resource of one provider process shares: the configuration
+/// and the one API client (one connection pool) built from it.
 #[derive(Default)]
 pub struct Shared {
     configuration: RwLock<Configuration>,
+    client: RwLock<Option<Arc<nicsrs::Client>>>,
 }
 
 impl Shared {
+    fn configure(&self, configuration: Configuration) {
+        if let Ok(mut slot) = self.configuration.write() {
+            *slot = configuration;
+        }
+        if let Ok(mut client) = self.client.write() {
+            *client = None;
+        }
+    }
+
+    /// The API client, built on first use; an error diagnostic when the
+    /// provider configuration does not allow calling the API.
+    pub fn client(&self, diags: &mut Diagnostics) -> Option<Arc<nicsrs::Client>> {
+        if let Some(client) = self.client.read().ok().and_then(|c| c.clone()) {
+            return Some(client);
+        }
+        let settings = self.settings(diags)?;
+        let config = nicsrs::ClientConfig {
+            base_url: settings.base_url.clone(),
+            token: nicsrs::ApiToken::new(settings.api_token.clone().unwrap_or_default()),
+            timeout: settings.timeout,
+            retry: nicsrs::RetryPolicy::default(),
+        };
+        match nicsrs::Client::new(config) {
+            Ok(client) => {
+                let client = Arc::new(client);
+                if let Ok(mut slot) = self.client.write() {
+                    *slot = Some(client.clone());
+                }
+                Some(client)
+            }
+            Err(e) => {
+                diags.error("Cannot set up the NicSRS client", format!("{e}"));
+                None
+            }
+        }
+    }
+
     pub fn configuration(&self) -> Configuration {
         self.configuration
             .read()
@@ -220,13 +266,13 @@ impl Provider for NicsrsProvider {
             }
             log::debug!("provider configured: {settings:?}");
         }
-        if let Ok(mut slot) = self.shared.configuration.write() {
-            *slot = configuration;
-        }
+        self.shared.configure(configuration);
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(certificate_renewal::CertificateRenewal::new(
+            self.shared.clone(),
+        ))]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -8,7 +8,13 @@ use x509_parser::prelude::FromDer;
 pub const DCV_METHODS: [&str; 4] = ["EMAIL", "HTTP_CSR_HASH", "CNAME_CSR_HASH", "HTTPS_CSR_HASH"];
 
 /// The only mailboxes Sectigo sends DCV e-mail to.
-pub const DCV_EMAIL_PREFIXES: [&str; 5] = ["admin", "administrator", "postmaster", "webmaster", "hostmaster"];
+pub const DCV_EMAIL_PREFIXES: [&str; 5] = [
+    "admin",
+    "administrator",
+    "postmaster",
+    "webmaster",
+    "hostmaster",
+];
 
 pub const MAX_YEARS: f64 = 6.0;
 
@@ -37,7 +43,10 @@ pub fn check_dcv_method(method: &str) -> Result<(), String> {
 /// its parent domains.
 pub fn check_dcv_email(email: &str, domain_name: &str) -> Result<(), String> {
     let Some((local, email_domain)) = email.split_once('@') else {
-        return Err(format!("dcv_email {email:?} is not an e-mail address; use e.g. admin@{}.", base_domain(domain_name)));
+        return Err(format!(
+            "dcv_email {email:?} is not an e-mail address; use e.g. admin@{}.",
+            base_domain(domain_name)
+        ));
     };
     if !DCV_EMAIL_PREFIXES.contains(&local.to_ascii_lowercase().as_str()) {
         return Err(format!(
@@ -88,7 +97,9 @@ pub fn check_email(email: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("{email:?} is not an e-mail address; expected e.g. admin@example.com."))
+        Err(format!(
+            "{email:?} is not an e-mail address; expected e.g. admin@example.com."
+        ))
     }
 }
 
@@ -96,7 +107,11 @@ pub fn check_country(code: &str) -> Result<(), String> {
     if code.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|c| c == code) {
         Ok(())
     } else {
-        let hint = if code.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|c| c.eq_ignore_ascii_case(code)) {
+        let hint = if code.len() == 2
+            && ISO_3166_ALPHA2
+                .split(' ')
+                .any(|c| c.eq_ignore_ascii_case(code))
+        {
             format!(" Write it in capitals: {:?}.", code.to_ascii_uppercase())
         } else {
             String::new()
@@ -148,7 +163,11 @@ pub fn check_csr_covers(names: &[String], domain_name: &str) -> Result<(), Strin
         Err(format!(
             "domain_name {domain_name:?} is not in the CSR, which names {}. Add it to the CSR's \
              subject alternative names, or remove this domain_info block.",
-            if names.is_empty() { "nothing".to_string() } else { names.join(", ") }
+            if names.is_empty() {
+                "nothing".to_string()
+            } else {
+                names.join(", ")
+            }
         ))
     }
 }
@@ -179,8 +198,14 @@ mod tests {
     fn dcv_methods_are_the_four_of_the_seed() {
         assert!(check_dcv_method("CNAME_CSR_HASH").is_ok());
         let err = check_dcv_method("DNS").unwrap_err();
-        assert!(err.contains("EMAIL, HTTP_CSR_HASH, CNAME_CSR_HASH, HTTPS_CSR_HASH"), "{err}");
-        assert!(check_dcv_method("email").is_err(), "values are case-sensitive");
+        assert!(
+            err.contains("EMAIL, HTTP_CSR_HASH, CNAME_CSR_HASH, HTTPS_CSR_HASH"),
+            "{err}"
+        );
+        assert!(
+            check_dcv_method("email").is_err(),
+            "values are case-sensitive"
+        );
     }
 
     #[test]
@@ -188,10 +213,20 @@ mod tests {
         assert!(check_dcv_email("admin@example.com", "www.example.com").is_ok());
         assert!(check_dcv_email("hostmaster@www.example.com", "www.example.com").is_ok());
         assert!(check_dcv_email("webmaster@example.com", "*.example.com").is_ok());
-        assert!(check_dcv_email("info@example.com", "example.com").unwrap_err().contains("mailbox"));
-        assert!(check_dcv_email("admin@other.com", "example.com").unwrap_err().contains("parent"));
-        assert!(check_dcv_email("admin@ample.com", "example.com").is_err(), "suffix is not a parent");
-        assert!(check_dcv_email("admin@com", "example.com").is_err(), "a TLD alone is not enough");
+        assert!(check_dcv_email("info@example.com", "example.com")
+            .unwrap_err()
+            .contains("mailbox"));
+        assert!(check_dcv_email("admin@other.com", "example.com")
+            .unwrap_err()
+            .contains("parent"));
+        assert!(
+            check_dcv_email("admin@ample.com", "example.com").is_err(),
+            "suffix is not a parent"
+        );
+        assert!(
+            check_dcv_email("admin@com", "example.com").is_err(),
+            "a TLD alone is not enough"
+        );
         assert!(check_dcv_email("example.com", "example.com").is_err());
     }
 
@@ -206,7 +241,14 @@ mod tests {
     #[test]
     fn emails_and_countries() {
         assert!(check_email("ops@example.com").is_ok());
-        for bad in ["ops", "ops@", "@example.com", "ops@example", "o ps@example.com", "a@b@c.com"] {
+        for bad in [
+            "ops",
+            "ops@",
+            "@example.com",
+            "ops@example",
+            "o ps@example.com",
+            "a@b@c.com",
+        ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
         assert!(check_country("CN").is_ok());
@@ -218,7 +260,9 @@ mod tests {
 
     fn csr_for(names: &[&str]) -> String {
         let key = rcgen::KeyPair::generate().unwrap();
-        let params = rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        let params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
         params.serialize_request(&key).unwrap().pem().unwrap()
     }
 
@@ -228,14 +272,19 @@ mod tests {
         assert!(names.contains(&"www.example.com".to_string()));
         assert!(check_csr_covers(&names, "example.com").is_ok());
         let err = check_csr_covers(&names, "api.example.com").unwrap_err();
-        assert!(err.contains("api.example.com") && err.contains("www.example.com"), "{err}");
+        assert!(
+            err.contains("api.example.com") && err.contains("www.example.com"),
+            "{err}"
+        );
     }
 
     #[test]
     fn csr_errors_say_what_is_wrong() {
         assert!(csr_names("hello").unwrap_err().contains("not PEM"));
         let cert_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(csr_names(cert_pem).unwrap_err().contains("not a certificate signing request"));
+        assert!(csr_names(cert_pem)
+            .unwrap_err()
+            .contains("not a certificate signing request"));
         let junk = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
         assert!(csr_names(junk).unwrap_err().contains("PKCS#10"));
     }

@@ -38,6 +38,52 @@ pub fn provider_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// A fresh PEM CSR (and its key) naming `names`, as a user would make with openssl.
+pub fn csr_pem(names: &[&str]) -> String {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .expect("names");
+    params
+        .serialize_request(&key)
+        .expect("csr")
+        .pem()
+        .expect("pem")
+}
+
+/// A complete, valid `nicsrs_certificate_renewal` block for `web.csr`
+/// (written by [`Workspace::with_csr`]), with `extra` HCL inside it.
+pub fn renewal_block(name: &str, renew_id: &str, domains: &[(&str, &str)], extra: &str) -> String {
+    let domain_blocks: String = domains
+        .iter()
+        .map(|(domain, method)| format!("  domain_info {{\n    domain_name = \"{domain}\"\n    dcv_method  = \"{method}\"\n  }}\n"))
+        .collect();
+    format!(
+        r#"resource "nicsrs_certificate_renewal" "{name}" {{
+  renew_id = "{renew_id}"
+  years    = 1
+  csr      = file("${{path.module}}/web.csr")
+  server   = "nginx"
+{domain_blocks}
+  administrator {{
+    job          = "CTO"
+    city         = "Shanghai"
+    email        = "ops@example.com"
+    state        = "Shanghai"
+    mobile       = "18111111111"
+    address      = "1 Example Road"
+    country      = "CN"
+    last_name    = "Zhang"
+    post_code    = "401320"
+    first_name   = "Nick"
+    organization = "Example Ltd"
+  }}
+{extra}
+}}
+"#
+    )
+}
+
 pub const PROVIDER_REQUIREMENT: &str = r#"
 terraform {
   required_providers {
@@ -73,7 +119,12 @@ impl Run {
 
     #[track_caller]
     pub fn failure(self) -> Run {
-        assert_eq!(self.code, Some(1), "terraform should have failed:\n{}", self.output());
+        assert_eq!(
+            self.code,
+            Some(1),
+            "terraform should have failed:\n{}",
+            self.output()
+        );
         self
     }
 }
@@ -97,7 +148,10 @@ impl Workspace {
         let workspace = Workspace {
             dir,
             env: vec![
-                ("TF_CLI_CONFIG_FILE".into(), cli_config.display().to_string()),
+                (
+                    "TF_CLI_CONFIG_FILE".into(),
+                    cli_config.display().to_string(),
+                ),
                 ("CHECKPOINT_DISABLE".into(), "1".into()),
                 ("TF_IN_AUTOMATION".into(), "1".into()),
                 ("TF_INPUT".into(), "0".into()),
@@ -107,8 +161,10 @@ impl Workspace {
         workspace
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
+    /// Writes `web.csr` naming `names`.
+    pub fn with_csr(self, names: &[&str]) -> Workspace {
+        self.write("web.csr", &csr_pem(names));
+        self
     }
 
     pub fn write(&self, name: &str, contents: &str) {
