@@ -2,3 +2,4 @@
 
 mod common;
 mod provider_config;
+mod renewal_validation;

@@ -1,0 +1,178 @@
+//! One real-Terraform check per rule of the renew call: a bad value fails
+//! `terraform validate` with a diagnostic on the offending attribute, before
+//! any API call.
+
+use crate::common::{renewal_block, Workspace};
+
+fn valid_config() -> String {
+    renewal_block(
+        "web",
+        "1234567",
+        &[
+            ("www.example.com", "CNAME_CSR_HASH"),
+            ("example.com", "EMAIL"),
+        ],
+        "",
+    )
+}
+
+/// Runs `terraform validate` on the valid config with `from` replaced by
+/// `to`, and checks the error's title and that Terraform quotes `line`.
+#[track_caller]
+fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
+    let config = valid_config();
+    assert!(
+        config.contains(from),
+        "test bug: {from:?} not in the config"
+    );
+    let ws =
+        Workspace::new(&config.replacen(from, to, 1)).with_csr(&["www.example.com", "example.com"]);
+    let run = ws.terraform(&["validate"]).failure();
+    let output = run.output();
+    assert!(
+        output.contains(&format!("Error: {title}")),
+        "expected {title:?}:\n{output}"
+    );
+    assert!(
+        output.contains(line),
+        "the diagnostic should point at {line:?}:\n{output}"
+    );
+}
+
+#[test]
+fn the_valid_configuration_passes() {
+    let ws = Workspace::new(&valid_config()).with_csr(&["www.example.com", "example.com"]);
+    ws.terraform(&["validate"]).success();
+}
+
+#[test]
+fn years_out_of_range() {
+    assert_rejected(
+        "years    = 1",
+        "years    = 7",
+        "Invalid years",
+        "years    = 7",
+    );
+}
+
+#[test]
+fn unknown_dcv_method() {
+    assert_rejected(
+        r#""CNAME_CSR_HASH""#,
+        r#""DNS""#,
+        "Invalid dcv_method",
+        r#"dcv_method  = "DNS""#,
+    );
+}
+
+#[test]
+fn dcv_email_with_a_wrong_prefix() {
+    assert_rejected(
+        r#"dcv_method  = "EMAIL""#,
+        "dcv_method  = \"EMAIL\"\n    dcv_email = \"info@example.com\"",
+        "Invalid dcv_email",
+        r#"dcv_email = "info@example.com""#,
+    );
+}
+
+#[test]
+fn dcv_email_for_another_domain() {
+    assert_rejected(
+        r#"dcv_method  = "EMAIL""#,
+        "dcv_method  = \"EMAIL\"\n    dcv_email = \"admin@other.org\"",
+        "Invalid dcv_email",
+        r#"dcv_email = "admin@other.org""#,
+    );
+}
+
+#[test]
+fn unique_value_format() {
+    assert_rejected(
+        r#"server   = "nginx""#,
+        "server   = \"nginx\"\n  unique_value = \"not-valid!\"",
+        "Invalid unique_value",
+        r#"unique_value = "not-valid!""#,
+    );
+}
+
+#[test]
+fn csr_that_is_not_pem() {
+    assert_rejected(
+        r#"file("${path.module}/web.csr")"#,
+        r#""hello""#,
+        "Invalid csr",
+        r#"csr      = "hello""#,
+    );
+}
+
+#[test]
+fn csr_that_is_a_certificate() {
+    assert_rejected(
+        r#"file("${path.module}/web.csr")"#,
+        r#""-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n""#,
+        "Invalid csr",
+        "csr      = \"-----BEGIN CERTIFICATE-----",
+    );
+}
+
+#[test]
+fn domain_not_covered_by_the_csr() {
+    assert_rejected(
+        r#"domain_name = "example.com""#,
+        r#"domain_name = "api.example.com""#,
+        "Domain not in the CSR",
+        r#"domain_name = "api.example.com""#,
+    );
+}
+
+#[test]
+fn duplicate_domain_name() {
+    assert_rejected(
+        r#"domain_name = "example.com""#,
+        r#"domain_name = "www.example.com""#,
+        "Duplicate domain_name",
+        r#"domain_name = "www.example.com""#,
+    );
+}
+
+#[test]
+fn country_that_is_not_iso_3166() {
+    assert_rejected(
+        r#""CN""#,
+        r#""China""#,
+        "Invalid country",
+        r#"country      = "China""#,
+    );
+}
+
+#[test]
+fn malformed_email() {
+    assert_rejected(
+        r#""ops@example.com""#,
+        r#""ops-at-example""#,
+        "Invalid email",
+        r#"email        = "ops-at-example""#,
+    );
+}
+
+#[test]
+fn missing_administrator_field_is_reported_by_terraform() {
+    assert_rejected(
+        "    job          = \"CTO\"\n",
+        "",
+        "Missing required argument",
+        "administrator {",
+    );
+}
+
+#[test]
+fn values_from_other_resources_are_not_rejected_before_they_are_known() {
+    let config =
+        valid_config().replacen(r#"years    = 1"#, "years    = length(random_thing.x.id)", 1);
+    // An unknown value cannot be produced without another provider here, so
+    // use a variable without default: validate treats it as unknown.
+    let config = config.replace("length(random_thing.x.id)", "var.years");
+    let ws = Workspace::new(&format!("variable \"years\" {{ type = number }}\n{config}"))
+        .with_csr(&["www.example.com", "example.com"]);
+    ws.terraform(&["validate"]).success();
+}
