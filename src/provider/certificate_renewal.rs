@@ -12,7 +12,7 @@ use crate::plugin::{
 };
 
 use super::contact::{contact_block, validate_contact};
-use super::{convert, rules, Shared};
+use super::{convert, dcv, rules, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
 
@@ -115,6 +115,16 @@ pub fn schema() -> Schema {
             Type::String,
             "The order status from `/ssl/collect`: `PENDING`, `COMPLETE`, `CANCELLED`, …",
         ))
+        .attribute(Attribute::computed(
+            "dcv_records",
+            Type::list(dcv::dcv_record_type()),
+            dcv::DCV_RECORDS_DESCRIPTION,
+        ))
+        .attribute(Attribute::computed(
+            "dns_records",
+            Type::map(dcv::dns_record_type()),
+            dcv::DNS_RECORDS_DESCRIPTION,
+        ))
         // Blocks
         .block(
             NestedBlock::list(
@@ -205,6 +215,15 @@ impl Resource for CertificateRenewal {
         if plan.planned.is_null() {
             return;
         }
+        let domain_info = plan.planned.get("domain_info").clone();
+        if plan.planned.get("dcv_records").is_unknown() {
+            plan.planned
+                .set("dcv_records", dcv::planned_dcv_records(&domain_info));
+        }
+        if plan.planned.get("dns_records").is_unknown() {
+            plan.planned
+                .set("dns_records", dcv::planned_dns_records(&domain_info));
+        }
         if change.is_create() {
             let years = plan
                 .planned
@@ -268,7 +287,7 @@ impl Resource for CertificateRenewal {
         state.set("ref_id", ref_id.into());
         state.set("cert_id", cert_id.clone().into());
         state.set("id", cert_id.clone().into());
-        state.set("status", order_status(&client, &cert_id, diags).await);
+        refresh_from_order(&client, &cert_id, &mut state, diags).await;
         Some(state)
     }
 
@@ -281,7 +300,7 @@ impl Resource for CertificateRenewal {
             .to_string();
         let mut state = state.clone();
         match client.collect(&cert_id).await {
-            Ok(collected) => state.set("status", Value::opt_string(collected.status)),
+            Ok(collected) => set_order_fields(&mut state, collected),
             Err(error) if is_not_found(&error) => {
                 diags.warning(
                     "Renewal order no longer exists",
@@ -324,7 +343,7 @@ impl Resource for CertificateRenewal {
         if state.get("ref_id").is_unknown() {
             state.set("ref_id", Value::Null);
         }
-        state.set("status", order_status(&client, &cert_id, diags).await);
+        refresh_from_order(&client, &cert_id, &mut state, diags).await;
         Some(state)
     }
 
@@ -507,7 +526,7 @@ fn generate_ref_id() -> String {
     format!("tf{suffix}")
 }
 
-fn is_not_found(error: &nicsrs::Error) -> bool {
+pub(super) fn is_not_found(error: &nicsrs::Error) -> bool {
     matches!(error, nicsrs::Error::Api { code, errors, .. } if nicsrs::codes::is_not_found(*code, errors))
 }
 
@@ -555,17 +574,42 @@ async fn adopt_ambiguous_order(
     }
 }
 
-/// The order's status; a failed lookup is a warning, never a failure of
-/// an operation whose order already exists.
-async fn order_status(client: &nicsrs::Client, cert_id: &str, diags: &mut Diagnostics) -> Value {
+/// Fills the attributes `/ssl/collect` reports: status and DCV records.
+fn set_order_fields(state: &mut Value, collected: nicsrs::CollectResponse) {
+    let domain_info = state.get("domain_info").clone();
+    state.set("status", Value::opt_string(collected.status));
+    state.set(
+        "dcv_records",
+        dcv::dcv_records(&domain_info, &collected.data),
+    );
+    state.set(
+        "dns_records",
+        dcv::dns_records(&domain_info, &collected.data),
+    );
+}
+
+/// Reads the order after create or update. A failed read is a warning,
+/// never a failure of an operation whose order exists: what the plan knew
+/// is kept, the rest left null until the next refresh.
+async fn refresh_from_order(
+    client: &nicsrs::Client,
+    cert_id: &str,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) {
     match client.collect(cert_id).await {
-        Ok(collected) => Value::opt_string(collected.status),
+        Ok(collected) => set_order_fields(state, collected),
         Err(error) => {
             diags.warning(
-                "Order status not known yet",
-                format!("Order {cert_id} is saved in the state, but reading its status failed: {error}. The next refresh reads it again."),
+                "Order details not known yet",
+                format!(
+                    "Order {cert_id} is saved in the state, but reading its status and validation records                      failed: {error}. Run `terraform apply -refresh-only` (or the next plan) to read them again."
+                ),
             );
-            Value::Null
+            for name in ["status", "dcv_records", "dns_records"] {
+                let known = dcv::without_unknowns(state.get(name));
+                state.set(name, known);
+            }
         }
     }
 }

@@ -1,9 +1,13 @@
 //! The NicSRS provider: its configuration block and its registry of
 //! resources and data sources. Knows nothing of gRPC or msgpack.
 
+pub mod certificate_data;
 pub mod certificate_renewal;
+pub mod certificate_validation;
 mod contact;
 mod convert;
+mod dcv;
+mod issued;
 pub mod rules;
 
 use std::sync::{Arc, RwLock};
@@ -52,13 +56,29 @@ pub enum Configuration {
 
 /// What every resource of one provider process shares: the configuration
 /// and the one API client (one connection pool) built from it.
-#[derive(Default)]
 pub struct Shared {
     configuration: RwLock<Configuration>,
     client: RwLock<Option<Arc<nicsrs::Client>>>,
+    /// Flips to true when Terraform calls StopProvider (Ctrl-C).
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            configuration: RwLock::default(),
+            client: RwLock::default(),
+            stop: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 impl Shared {
+    /// Changes once Terraform asks to stop; long waits select on it.
+    pub fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
     fn configure(&self, configuration: Configuration) {
         if let Ok(mut slot) = self.configuration.write() {
             *slot = configuration;

@@ -1,0 +1,335 @@
+//! `nicsrs_certificate_validation`: waits until an order is issued, the way
+//! `aws_acm_certificate_validation` does. It creates nothing at NicSRS.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::nicsrs;
+use crate::plugin::{
+    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Resource, Schema, Type, Value,
+};
+
+use super::{dcv, issued, Shared};
+
+pub const TYPE_NAME: &str = "nicsrs_certificate_validation";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_POLL_SECONDS: f64 = 30.0;
+const FIRST_POLL_DELAY: Duration = Duration::from_secs(1);
+/// States from which an order never reaches issuance.
+const FAILED_STATES: [&str; 5] = ["CANCELLED", "REJECTED", "REVOKED", "EXPIRED", "FAILED"];
+
+pub struct CertificateValidation {
+    shared: Arc<Shared>,
+}
+
+impl CertificateValidation {
+    pub fn new(shared: Arc<Shared>) -> CertificateValidation {
+        CertificateValidation { shared }
+    }
+}
+
+pub fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new(
+            "Waits until a NicSRS order is validated and issued, then exposes the certificate. Make it \
+             depend on the DNS records (or files, or e-mail approvals) that validate the order. It \
+             places nothing at NicSRS; destroying it only forgets the certificate.",
+        )
+        .attribute(
+            Attribute::required("cert_id", Type::String, "The order to wait for, e.g. `nicsrs_certificate_renewal.web.cert_id`.")
+                .requires_replace(),
+        )
+        .attribute(Attribute::optional(
+            "poll_interval_seconds",
+            Type::Number,
+            "Longest pause between two status checks, in seconds (1 to 3600). Checks start after one \
+             second and back off up to this. Default 30.",
+        ))
+        .attribute(Attribute::computed("id", Type::String, "Same as `cert_id`.").use_state_for_unknown())
+        .attribute(Attribute::computed("status", Type::String, "The order status when issuance was seen (`COMPLETE`)."))
+        .attributes(issued::certificate_attributes())
+        .block(NestedBlock::single(
+            "timeouts",
+            Block::new("How long to wait.").attribute(Attribute::optional(
+                "create",
+                Type::String,
+                "How long create waits for issuance, e.g. `45m` or `1h30m`. Default `30m`.",
+            )),
+        )),
+    )
+}
+
+#[tonic::async_trait]
+impl Resource for CertificateValidation {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(text) = config.get("timeouts").get("create").as_str() {
+            if let Err(problem) = parse_duration(text) {
+                diags.attribute_error(
+                    AttributePath::root("timeouts").attribute("create"),
+                    "Invalid timeout",
+                    problem,
+                );
+            }
+        }
+        if let Some(seconds) = config.get("poll_interval_seconds").as_f64() {
+            if !(1.0..=3600.0).contains(&seconds) {
+                diags.attribute_error(
+                    AttributePath::root("poll_interval_seconds"),
+                    "Invalid poll_interval_seconds",
+                    format!("poll_interval_seconds is {seconds}; use 1 to 3600 seconds."),
+                );
+            }
+        }
+    }
+
+    async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = self.shared.client(diags)?;
+        let cert_id = planned
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let timeout = planned
+            .get("timeouts")
+            .get("create")
+            .as_str()
+            .and_then(|t| parse_duration(t).ok())
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let longest_pause = Duration::from_secs_f64(
+            planned
+                .get("poll_interval_seconds")
+                .as_f64()
+                .unwrap_or(DEFAULT_POLL_SECONDS),
+        );
+        let collected = self
+            .wait_for_issuance(&client, &cert_id, timeout, longest_pause, diags)
+            .await?;
+        let mut state = planned.clone();
+        state.set("id", cert_id.into());
+        state.set("status", Value::opt_string(collected.status));
+        issued::set_certificate_fields(&mut state, &collected.data);
+        Some(state)
+    }
+
+    async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = self.shared.client(diags)?;
+        let cert_id = state.get("cert_id").as_str().unwrap_or_default();
+        let mut state = state.clone();
+        match client.collect(cert_id).await {
+            Ok(collected) => {
+                state.set("status", Value::opt_string(collected.status));
+                issued::set_certificate_fields(&mut state, &collected.data);
+            }
+            Err(error) if super::certificate_renewal::is_not_found(&error) => {
+                diags.warning(
+                    "Order no longer exists",
+                    format!("NicSRS says order {cert_id} does not exist; it was removed from the state. {error}"),
+                );
+                return None;
+            }
+            Err(error) => diags.error("Cannot read the order", format!("{error}")),
+        }
+        Some(state)
+    }
+
+    async fn update(
+        &self,
+        _prior: &Value,
+        planned: &Value,
+        _diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        // Only `timeouts` and `poll_interval_seconds` change in place; they
+        // matter to the next create alone.
+        Some(planned.clone())
+    }
+
+    async fn delete(&self, _prior: &Value, _diags: &mut Diagnostics) {
+        // NO-OP: validation created nothing at NicSRS; the order belongs to
+        // its renewal resource.
+    }
+}
+
+impl CertificateValidation {
+    /// Polls `/ssl/collect` with backoff until the order is issued, fails,
+    /// times out, or Terraform asks us to stop.
+    async fn wait_for_issuance(
+        &self,
+        client: &nicsrs::Client,
+        cert_id: &str,
+        timeout: Duration,
+        longest_pause: Duration,
+        diags: &mut Diagnostics,
+    ) -> Option<nicsrs::CollectResponse> {
+        let deadline = Instant::now() + timeout;
+        let mut pause = FIRST_POLL_DELAY.min(longest_pause);
+        let mut stop = self.shared.stop_signal();
+        let mut last: Option<nicsrs::CollectResponse> = None;
+        loop {
+            match client.collect(cert_id).await {
+                Ok(collected) => {
+                    let status = collected.status.clone().unwrap_or_default();
+                    if status == "COMPLETE"
+                        && collected
+                            .data
+                            .certificate
+                            .as_deref()
+                            .is_some_and(|c| !c.trim().is_empty())
+                    {
+                        return Some(collected);
+                    }
+                    if FAILED_STATES.contains(&status.as_str()) {
+                        diags.error(
+                            "Order will not be issued",
+                            format!("Order {cert_id} is {status}.{}", pending_report(&collected)),
+                        );
+                        return None;
+                    }
+                    last = Some(collected);
+                }
+                Err(error) if super::certificate_renewal::is_not_found(&error) => {
+                    diags.error(
+                        "Order not found",
+                        format!("NicSRS has no order {cert_id}: {error}"),
+                    );
+                    return None;
+                }
+                Err(error) => log::warn!("checking order {cert_id} failed, will retry: {error}"),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let report = last.as_ref().map(pending_report).unwrap_or_default();
+                diags.error(
+                    "Timed out waiting for issuance",
+                    format!(
+                        "Order {cert_id} was not issued within {}.{report}\nCheck the records, then apply \
+                         again (or raise timeouts {{ create = ... }}).",
+                        format_duration(timeout)
+                    ),
+                );
+                return None;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause.min(deadline - now)) => {}
+                _ = stop.changed() => {
+                    diags.error("Stopped", format!("Waiting for order {cert_id} was interrupted; apply again to resume waiting."));
+                    return None;
+                }
+            }
+            pause = (pause * 2).min(longest_pause);
+        }
+    }
+}
+
+/// Which domains still wait for validation, and what each one expects.
+fn pending_report(collected: &nicsrs::CollectResponse) -> String {
+    let domain_info = Value::List(
+        collected
+            .data
+            .dcv_list
+            .iter()
+            .map(|entry| {
+                Value::object([
+                    ("domain_name", Value::opt_string(entry.domain_name.clone())),
+                    ("dcv_method", Value::opt_string(entry.dcv_method.clone())),
+                    ("dcv_email", Value::opt_string(entry.dcv_email.clone())),
+                ])
+            })
+            .collect(),
+    );
+    let lines: Vec<String> = dcv::dcv_records(&domain_info, &collected.data)
+        .elements()
+        .iter()
+        .filter(|r| r.get("verified").as_bool() != Some(true))
+        .map(|r| {
+            let text = |name: &str| r.get(name).as_str().unwrap_or("?").to_string();
+            let expects = match r.get("method").as_str() {
+                Some(dcv::DNS_METHOD) => format!(
+                    "expects a DNS {} record {} with value {}",
+                    text("type"),
+                    text("name"),
+                    text("value")
+                ),
+                Some("EMAIL") => {
+                    format!("expects approval of the e-mail sent to {}", text("email"))
+                }
+                _ => format!(
+                    "expects the file {} containing {:?}",
+                    text("url"),
+                    text("file_content")
+                ),
+            };
+            format!(
+                "\n  - {} ({}): {expects}",
+                text("domain_name"),
+                text("method")
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\nDomains still pending validation:{}", lines.concat())
+    }
+}
+
+/// Go-style durations as Terraform users write them: `45m`, `1h30m`, `90s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid =
+        || format!("{text:?} is not a duration; write e.g. \"45m\", \"1h30m\" or \"90s\".");
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(invalid()),
+        };
+        let n: u64 = digits.parse().map_err(|_| invalid())?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(invalid());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, s) => format!("{h}h{m}m{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_terraform_timeouts() {
+        assert_eq!(parse_duration("45m"), Ok(Duration::from_secs(2700)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        for bad in ["", "10", "m", "1d", "-5m", "0s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(format_duration(Duration::from_secs(2700)), "45m");
+    }
+}

@@ -1,0 +1,80 @@
+//! The issued certificate as attributes: PEMs plus the facts users
+//! usually want without parsing PEM in HCL.
+
+use x509_parser::prelude::FromDer;
+
+use crate::nicsrs::CollectData;
+use crate::plugin::{Attribute, Type, Value};
+
+pub const CERTIFICATE_ATTRIBUTES: [(&str, &str); 5] = [
+    (
+        "certificate_pem",
+        "The issued certificate, PEM (`data.certificate`).",
+    ),
+    ("ca_bundle_pem", "The CA chain, PEM (`data.caCertificate`)."),
+    (
+        "not_before",
+        "Start of the certificate's validity, RFC 3339.",
+    ),
+    ("not_after", "End of the certificate's validity, RFC 3339."),
+    (
+        "serial_number",
+        "The certificate's serial number, lower-case hex.",
+    ),
+];
+
+pub fn certificate_attributes() -> impl Iterator<Item = Attribute> {
+    CERTIFICATE_ATTRIBUTES
+        .into_iter()
+        .map(|(name, description)| Attribute::computed(name, Type::String, description))
+}
+
+/// Null everywhere until the certificate is issued.
+pub fn set_certificate_fields(state: &mut Value, data: &CollectData) {
+    let pem = data.certificate.as_deref().filter(|c| !c.trim().is_empty());
+    let facts = pem.and_then(|pem| certificate_facts(pem).ok());
+    state.set("certificate_pem", Value::opt_string(pem));
+    state.set(
+        "ca_bundle_pem",
+        Value::opt_string(
+            data.ca_certificate
+                .as_deref()
+                .filter(|c| !c.trim().is_empty()),
+        ),
+    );
+    let (not_before, not_after, serial) = match facts {
+        Some(f) => (Some(f.not_before), Some(f.not_after), Some(f.serial_number)),
+        None => (None, None, None),
+    };
+    state.set("not_before", Value::opt_string(not_before));
+    state.set("not_after", Value::opt_string(not_after));
+    state.set("serial_number", Value::opt_string(serial));
+}
+
+pub struct CertificateFacts {
+    pub not_before: String,
+    pub not_after: String,
+    pub serial_number: String,
+}
+
+pub fn certificate_facts(pem: &str) -> Result<CertificateFacts, String> {
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem.trim_start().as_bytes())
+        .map_err(|e| format!("not PEM: {e}"))?;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&block.contents)
+        .map_err(|e| format!("not X.509: {e}"))?;
+    let rfc3339 = |t: x509_parser::time::ASN1Time| {
+        t.to_datetime()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    Ok(CertificateFacts {
+        not_before: rfc3339(cert.validity().not_before),
+        not_after: rfc3339(cert.validity().not_after),
+        serial_number: cert
+            .tbs_certificate
+            .raw_serial()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    })
+}
