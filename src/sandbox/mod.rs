@@ -19,6 +19,8 @@ pub mod faults;
 mod routes;
 pub mod rules;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
