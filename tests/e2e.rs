@@ -2,4 +2,5 @@
 
 mod common;
 mod provider_config;
+mod renewal;
 mod renewal_validation;

@@ -2,6 +2,8 @@
 //! provider built by cargo (through `dev_overrides`, no `terraform init`),
 //! and a private working directory per test.
 
+pub mod sandbox;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -109,6 +111,15 @@ pub struct Run {
 impl Run {
     pub fn output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// The output with Terraform's line wrapping undone, for matching
+    /// sentences of a diagnostic.
+    pub fn flat(&self) -> String {
+        self.output()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     #[track_caller]

@@ -1,0 +1,417 @@
+//! `nicsrs_certificate_renewal` through a real Terraform against the sandbox.
+
+use serde_json::Value;
+
+use crate::common::sandbox::Sandbox;
+use crate::common::{Run, Workspace};
+
+const DOMAINS: [&str; 4] = [
+    "example.com",
+    "*.example.com",
+    "www.example.com",
+    "api.example.com",
+];
+
+/// The full example: every block, four domain_info blocks using all four
+/// DCV methods, no ref_id (so the provider generates one).
+fn full_config(sandbox: &Sandbox, years: u32, api_method: &str, extra: &str) -> String {
+    format!(
+        r#"{provider}
+resource "nicsrs_certificate_renewal" "web" {{
+  renew_id = "1234567"
+  years    = {years}
+  csr      = file("${{path.module}}/web.csr")
+  server   = "nginx"
+{extra}
+  domain_info {{
+    domain_name = "example.com"
+    dcv_method  = "CNAME_CSR_HASH"
+  }}
+  domain_info {{
+    domain_name = "*.example.com"
+    dcv_method  = "EMAIL"
+    dcv_email   = "admin@example.com"
+  }}
+  domain_info {{
+    domain_name = "www.example.com"
+    dcv_method  = "HTTP_CSR_HASH"
+  }}
+  domain_info {{
+    domain_name = "api.example.com"
+    dcv_method  = "{api_method}"
+  }}
+
+  organization_info {{
+    name      = "Example Ltd"
+    city      = "Shanghai"
+    mobile    = "862100000000"
+    address   = "1 Example Road"
+    country   = "CN"
+    post_code = "200000"
+  }}
+  administrator {{
+    job          = "CTO"
+    city         = "Shanghai"
+    email        = "ops@example.com"
+    state        = "Shanghai"
+    mobile       = "18111111111"
+    address      = "1 Example Road"
+    country      = "CN"
+    last_name    = "Zhang"
+    post_code    = "401320"
+    first_name   = "Nick"
+    organization = "Example Ltd"
+  }}
+  finance {{
+    email      = "finance@example.com"
+    first_name = "Li"
+    country    = "CN"
+  }}
+  tech {{
+    job          = "Engineer"
+    email        = "tech@example.com"
+    organization = "Example Ltd"
+  }}
+}}
+
+output "cert_id" {{
+  value = nicsrs_certificate_renewal.web.cert_id
+}}
+"#,
+        provider = sandbox.provider_block()
+    )
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::start(&["--seed-certificate", "1234567:30"])
+}
+
+fn workspace(config: &str) -> Workspace {
+    Workspace::new(config).with_csr(&DOMAINS)
+}
+
+fn apply(ws: &Workspace) -> Run {
+    ws.terraform(&["apply", "-auto-approve"]).success()
+}
+
+#[track_caller]
+fn assert_no_changes(ws: &Workspace) {
+    let run = ws.terraform(&["plan", "-detailed-exitcode"]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "a plan right after apply must show no changes:\n{}",
+        run.output()
+    );
+}
+
+fn output(ws: &Workspace, name: &str) -> String {
+    ws.terraform(&["output", "-raw", name])
+        .success()
+        .stdout
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn full_example_places_exactly_one_order_with_every_field_mapped() {
+    let sandbox = sandbox();
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let plan = ws.terraform(&["plan"]).success();
+    assert!(
+        plan.output()
+            .contains("Applying places a paid renewal order"),
+        "{}",
+        plan.output()
+    );
+    assert!(plan.output().contains("1 year(s)"), "{}", plan.output());
+    apply(&ws);
+
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 1, "exactly one order: {orders:#?}");
+    let order = &orders[0];
+    assert_eq!(output(&ws, "cert_id"), order["cert_id"].as_str().unwrap());
+
+    let form = &order["raw_form"];
+    assert_eq!(
+        form["api_token"], "***",
+        "sent, and redacted by the sandbox's order log"
+    );
+    assert_eq!(form["renewId"], "1234567");
+    assert_eq!(form["years"], "1");
+    assert!(
+        form["refId"].as_str().unwrap().starts_with("tf"),
+        "generated refId: {form}"
+    );
+    let params: Value = serde_json::from_str(form["params"].as_str().unwrap()).unwrap();
+    assert!(params["csr"]
+        .as_str()
+        .unwrap()
+        .contains("BEGIN CERTIFICATE REQUEST"));
+    assert_eq!(params["server"], "nginx");
+    assert!(
+        params.get("uniqueValue").is_none(),
+        "unset optional fields are left out"
+    );
+    let domains = params["domainInfo"].as_array().unwrap();
+    let methods: Vec<&str> = domains
+        .iter()
+        .map(|d| d["dcvMethod"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["CNAME_CSR_HASH", "EMAIL", "HTTP_CSR_HASH", "HTTPS_CSR_HASH"]
+    );
+    assert_eq!(domains[1]["dcvEmail"], "admin@example.com");
+    assert!(domains[0].get("dcvEmail").is_none());
+    assert_eq!(domains[3]["domainName"], "api.example.com");
+    let org = &params["organizationInfo"];
+    assert_eq!(org["organizationName"], "Example Ltd");
+    assert_eq!(org["organizationPostCode"], "200000");
+    let admin = &params["Administrator"];
+    for (key, value) in [
+        ("job", "CTO"),
+        ("lastName", "Zhang"),
+        ("firstName", "Nick"),
+        ("postCode", "401320"),
+        ("organization", "Example Ltd"),
+        ("organation", "Example Ltd"),
+    ] {
+        assert_eq!(admin[key], value, "Administrator.{key}");
+    }
+    assert_eq!(params["finance"]["firstName"], "Li");
+    assert!(params["finance"].get("lastName").is_none());
+    assert_eq!(params["tech"]["organation"], "Example Ltd");
+
+    let state = ws
+        .terraform(&["state", "show", "nicsrs_certificate_renewal.web"])
+        .success()
+        .stdout;
+    assert!(state.contains("status"), "{state}");
+    assert!(
+        !state.contains("sandbox-token"),
+        "the token must never be in state"
+    );
+    assert_no_changes(&ws);
+}
+
+#[test]
+fn changing_dcv_method_updates_in_place_without_a_new_order() {
+    let sandbox = sandbox();
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    apply(&ws);
+    let cert_id = output(&ws, "cert_id");
+
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\n{}",
+            crate::common::PROVIDER_REQUIREMENT,
+            full_config(&sandbox, 1, "CNAME_CSR_HASH", "")
+        ),
+    );
+    let plan = ws.terraform(&["plan"]).success().output();
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    apply(&ws);
+
+    assert_eq!(sandbox.orders().len(), 1, "no new order");
+    assert_eq!(output(&ws, "cert_id"), cert_id);
+    let order = sandbox.order(&cert_id);
+    let api = order["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain_name"] == "api.example.com")
+        .unwrap()
+        .clone();
+    assert_eq!(api["dcv_method"], "CNAME_CSR_HASH", "{order:#}");
+    assert_no_changes(&ws);
+}
+
+#[test]
+fn changing_years_replaces_with_exactly_one_new_order_and_warns() {
+    let sandbox = sandbox();
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    apply(&ws);
+    let first = output(&ws, "cert_id");
+
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\n{}",
+            crate::common::PROVIDER_REQUIREMENT,
+            full_config(&sandbox, 2, "HTTPS_CSR_HASH", "")
+        ),
+    );
+    let plan = ws.terraform(&["plan"]).success().output();
+    assert!(plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains("Replacement places a new paid renewal order"),
+        "{plan}"
+    );
+    apply(&ws);
+
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 2, "exactly one new order");
+    let second = output(&ws, "cert_id");
+    assert_ne!(first, second);
+    assert_eq!(sandbox.order(&second)["years"], 2);
+    assert_no_changes(&ws);
+}
+
+#[test]
+fn destroy_forgets_by_default_and_cancels_on_request() {
+    let sandbox = sandbox();
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    apply(&ws);
+    let kept = output(&ws, "cert_id");
+    let destroy = ws
+        .terraform(&["destroy", "-auto-approve"])
+        .success()
+        .output();
+    assert!(destroy.contains("Order kept at NicSRS"), "{destroy}");
+    assert_eq!(sandbox.order(&kept)["status"], "PENDING");
+
+    let ws = workspace(&full_config(
+        &sandbox,
+        1,
+        "HTTPS_CSR_HASH",
+        "  cancel_on_destroy = true",
+    ));
+    apply(&ws);
+    let cancelled = output(&ws, "cert_id");
+    ws.terraform(&["destroy", "-auto-approve"]).success();
+    assert_eq!(sandbox.order(&cancelled)["status"], "CANCELLED");
+    assert_eq!(sandbox.orders().len(), 2);
+}
+
+#[test]
+fn import_by_cert_id_then_plan_places_no_order() {
+    let sandbox = sandbox();
+    let first = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    apply(&first);
+    let cert_id = output(&first, "cert_id");
+
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    ws.terraform(&["import", "nicsrs_certificate_renewal.web", &cert_id])
+        .success();
+    let plan = ws.terraform(&["plan"]).success().output();
+    assert!(
+        !plan.contains("must be replaced"),
+        "import must not lead to a new order:\n{plan}"
+    );
+    assert!(plan.contains("0 to add"), "{plan}");
+    apply(&ws);
+    assert_eq!(sandbox.orders().len(), 1);
+    assert_eq!(output(&ws, "cert_id"), cert_id);
+    assert_no_changes(&ws);
+}
+
+#[test]
+fn bad_input_never_reaches_the_api() {
+    let sandbox = sandbox();
+    let ws = workspace(&full_config(&sandbox, 7, "HTTPS_CSR_HASH", ""));
+    let run = ws.terraform(&["apply", "-auto-approve"]).failure();
+    assert!(run.output().contains("Invalid years"), "{}", run.output());
+    assert_eq!(
+        sandbox.get("/sandbox/requests"),
+        serde_json::json!({"counts": {}}),
+        "no /ssl/ request may be sent"
+    );
+    assert!(sandbox.orders().is_empty());
+}
+
+#[test]
+fn api_errors_surface_with_the_apis_message() {
+    let sandbox = sandbox();
+    sandbox.set_faults(serde_json::json!([
+        {"path": "/ssl/renew", "fault": "api_error", "code": -4, "errors": ["balance too low for this order"], "count": 1}
+    ]));
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let run = ws.terraform(&["apply", "-auto-approve"]).failure();
+    let output = run.flat();
+    assert!(output.contains("Renewal order failed"), "{output}");
+    assert!(
+        output.contains("code -4 (insufficient account balance)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("balance too low for this order"),
+        "{output}"
+    );
+    assert!(sandbox.orders().is_empty());
+    let state = ws.terraform(&["state", "list"]);
+    assert!(
+        !state.stdout.contains("nicsrs_certificate_renewal.web"),
+        "{}",
+        state.output()
+    );
+}
+
+#[test]
+fn a_dropped_connection_after_the_order_is_adopted_by_ref_id() {
+    let sandbox = sandbox();
+    sandbox.set_faults(
+        serde_json::json!([{"path": "/ssl/renew", "fault": "drop_after_commit", "count": 1}]),
+    );
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let run = apply(&ws);
+    assert!(
+        run.output().contains("Renewal order recovered"),
+        "{}",
+        run.output()
+    );
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 1, "no second order");
+    assert_eq!(
+        output(&ws, "cert_id"),
+        orders[0]["cert_id"].as_str().unwrap()
+    );
+    assert_no_changes(&ws);
+}
+
+#[test]
+fn a_dropped_connection_with_a_failing_lookup_says_the_order_may_exist() {
+    let sandbox = sandbox();
+    sandbox.set_faults(serde_json::json!([
+        {"path": "/ssl/renew", "fault": "drop_after_commit", "count": 1},
+        {"path": "/ssl/certIdByrefId", "fault": "http500"}
+    ]));
+    let ws = workspace(&full_config(
+        &sandbox,
+        1,
+        "HTTPS_CSR_HASH",
+        "  ref_id = \"ci-web-2027\"",
+    ));
+    let output = ws.terraform(&["apply", "-auto-approve"]).failure().flat();
+    assert!(output.contains("may have been placed"), "{output}");
+    assert!(
+        output.contains("ci-web-2027"),
+        "the refId to look for: {output}"
+    );
+    assert!(output.contains("terraform import"), "{output}");
+    assert_eq!(sandbox.orders().len(), 1, "the renew call was sent once");
+}
+
+#[test]
+fn a_failing_follow_up_collect_still_saves_the_cert_id() {
+    let sandbox = sandbox();
+    sandbox.set_faults(serde_json::json!([{"path": "/ssl/collect", "fault": "http500"}]));
+    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let run = apply(&ws);
+    assert!(
+        run.output().contains("Order details not known yet"),
+        "{}",
+        run.output()
+    );
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(
+        output(&ws, "cert_id"),
+        orders[0]["cert_id"].as_str().unwrap()
+    );
+}
