@@ -327,8 +327,6 @@ mod tests {
         let admin = Admin::new(&sb);
         let (pem, _) = testkit::csr(&["www.example.com", "*.example.com"]);
         let (base, base_params) = valid_form(&pem);
-        let none: FormEdit = Box::new(|_| {});
-        let keep: ParamsEdit = Box::new(|_| {});
         let p = |f: fn(&mut Value)| -> ParamsEdit { Box::new(f) };
         let cases: Vec<(&str, FormEdit, ParamsEdit, i64, &str, &str)> = vec![
             ("no token", form_edit("api_token", None), p(|_| {}), 400, "", "permission denied"),
@@ -367,7 +365,6 @@ mod tests {
             ("OV without organizationInfo", form_edit("renewId", Some(OV_ID)), p(|_| {}), -1, "params.organizationInfo", "organizationInfo is required for OV/EV certificates"),
             ("expires in 120 days", form_edit("renewId", Some(FAR_ID)), p(|_| {}), codes::RENEW_NOT_ALLOWED_CODE, "", "renewal is available only when it expires within 90 days"),
         ];
-        let _ = (&none, &keep);
         for (name, edit_form, edit_params, code, field, msg) in cases {
             let mut params = base_params.clone();
             edit_params(&mut params);
