@@ -171,3 +171,65 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<SandboxConfig>, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn flags_fill_the_config() {
+        let cfg = parse(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--state=/tmp/s.json",
+            "--now",
+            "2026-05-01T00:00:00Z",
+            "--token",
+            "a",
+            "--token",
+            "b",
+            "--seed-certificate",
+            "260101abcdefghij:30:digicert",
+            "--auto-validate-after",
+            "2",
+            "--fault",
+            "/ssl/renew=drop_after_commit,count=1",
+            "--fault-seed",
+            "7",
+        ])
+        .expect("valid")
+        .expect("config");
+        assert_eq!(cfg.listen.port(), 0);
+        assert_eq!(cfg.state_file, Some(PathBuf::from("/tmp/s.json")));
+        assert_eq!(cfg.now.map(|t| t.unix_timestamp()), Some(1_777_593_600));
+        assert_eq!(cfg.tokens, ["a", "b"]);
+        assert_eq!(cfg.seed_certificates[0].cert_id, "260101abcdefghij");
+        assert_eq!(cfg.auto_validate_after, Some(2));
+        assert_eq!((cfg.faults.seed, cfg.faults.rules.len()), (7, 1));
+    }
+
+    #[test]
+    fn help_and_errors() {
+        assert!(matches!(parse(&["--help"]), Ok(None)));
+        for bad in [
+            &["--listen"][..],
+            &["--listen", "localhost"],
+            &["--now", "yesterday"],
+            &["--auto-validate-after", "-1"],
+            &["--fault", "/ssl/renew=boom"],
+            &["--bogus"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let default = parse(&[]).expect("ok").expect("config");
+        assert!(
+            default.tokens.is_empty(),
+            "Sandbox::start falls back to sandbox-token"
+        );
+        assert!(HELP.contains("--seed-certificate"));
+    }
+}

@@ -120,18 +120,18 @@ pub fn is_success(code: i64) -> bool {
 // reading, shared by the client and the sandbox.
 // ---------------------------------------------------------------------------
 
-/// [inferred] How a lookup of an unknown id (`certIdByrefId` with an unknown
+/// *Inferred:* How a lookup of an unknown id (`certIdByrefId` with an unknown
 /// `refId`, `collect`/`cancel`/`updateDCV` with an unknown `certId`,
 /// `renew` with an unknown `renewId`) is answered: a validation failure
 /// whose `errors` text says "not found". The sandbox answers exactly
 /// `NOT_FOUND_CODE` with `"<field> not found"`.
 pub const NOT_FOUND_CODE: i64 = VALIDATION_FAILED;
 
-/// [inferred] Error texts that mark an answer as "that id does not exist"
+/// *Inferred:* Error texts that mark an answer as "that id does not exist"
 /// rather than "the request was malformed". Matched case-insensitively.
 pub const NOT_FOUND_MARKERS: &[&str] = &["not found", "not exist", "no order", "no record"];
 
-/// [inferred] Whether an API error means "no such id". Besides the sandbox's
+/// *Inferred:* Whether an API error means "no such id". Besides the sandbox's
 /// own `-1` + "not found", `-2` with the same wording is accepted, since the
 /// live API's wording is unknown. A `certIdByrefId` answering code `1` with an
 /// empty `certId` also counts as not found (handled by the client).
@@ -143,26 +143,26 @@ pub fn is_not_found(code: i64, errors: &[String]) -> bool {
         })
 }
 
-/// [inferred] The code for a renewal of a certificate that expires in more
+/// *Inferred:* The code for a renewal of a certificate that expires in more
 /// than [`RENEWAL_WINDOW_DAYS`] days, or that is not issued: "certificate
 /// status does not allow this".
 pub const RENEW_NOT_ALLOWED_CODE: i64 = CERT_STATUS;
 
-/// [seed] Renewal is possible when the certificate expires within this many days.
+/// *Seed:* Renewal is possible when the certificate expires within this many days.
 pub const RENEWAL_WINDOW_DAYS: i64 = 90;
 
-/// [doc] An issued certificate can be cancelled within this many days of issue.
+/// *Documented:* An issued certificate can be cancelled within this many days of issue.
 pub const CANCEL_WINDOW_DAYS: i64 = 30;
 
-/// [inferred] The code for cancelling an issued certificate past the
+/// *Inferred:* The code for cancelling an issued certificate past the
 /// cancellation window: "certificate status does not allow this".
 pub const CANCEL_TOO_LATE_CODE: i64 = CERT_STATUS;
 
-/// [inferred] The code for `updateDCV` on an order that is not pending:
+/// *Inferred:* The code for `updateDCV` on an order that is not pending:
 /// "order status does not allow this".
 pub const NOT_PENDING_CODE: i64 = ORDER_STATUS;
 
-/// [inferred] `collect` on a pending order answers code `2` ("still being
+/// *Inferred:* `collect` on a pending order answers code `2` ("still being
 /// issued") with the full `data`; a complete or cancelled one answers `1`.
 pub const COLLECT_PENDING_CODE: i64 = PROCESSING;
 

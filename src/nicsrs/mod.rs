@@ -271,13 +271,15 @@ impl Client {
 
     /// Classifies a reqwest failure by whether the request left this machine.
     fn transport_error(&self, op: Operation, e: reqwest::Error, answered: bool) -> Error {
-        if e.is_timeout() {
+        // Connect-phase failures (refused, DNS, TLS handshake, connect
+        // timeout) happen before a byte of the request is written.
+        if e.is_connect() && !answered {
+            Error::NotSent { op, source: e }
+        } else if e.is_timeout() {
             Error::Timeout {
                 op,
                 after: self.timeout,
             }
-        } else if e.is_connect() && !answered {
-            Error::NotSent { op, source: e }
         } else if e.is_builder() {
             Error::Config {
                 message: format!("cannot build the {op} request: {e}"),

@@ -204,19 +204,10 @@ mod tests {
     use rcgen::PublicKeyData;
     use x509_parser::pem::parse_x509_pem;
 
-    fn csr(names: &[&str]) -> (String, KeyPair) {
-        let key = KeyPair::generate().expect("key");
-        let params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .expect("params");
-        let csr = params.serialize_request(&key).expect("csr");
-        (csr.pem().expect("pem"), key)
-    }
-
     #[test]
     fn issued_certificate_carries_the_csr_key_and_names() {
         let ca = Ca::generate().expect("ca");
-        let (pem, key) = csr(&["www.example.com", "example.com"]);
+        let (pem, key) = crate::sandbox::testkit::csr(&["www.example.com", "example.com"]);
         let parsed = parse_csr(&pem).expect("parse");
         assert_eq!(parsed.names, ["www.example.com", "example.com"]);
         let nb = datetime!(2026-05-01 0:00 UTC);

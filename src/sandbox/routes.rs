@@ -98,36 +98,36 @@ fn persist_failed(e: &str) -> Response {
 fn accept(
     app: &App,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<BTreeMap<String, String>, Response> {
+) -> Result<BTreeMap<String, String>, Box<Response>> {
     let Ok(Form(pairs)) = form else {
-        return Err(message(
+        return Err(Box::new(message(
             codes::VALIDATION_FAILED,
             "expected an application/x-www-form-urlencoded body",
-        ));
+        )));
     };
     let map: BTreeMap<String, String> = pairs.into_iter().collect();
     let token_ok = map
         .get("api_token")
         .is_some_and(|t| app.tokens.iter().any(|ok| ok == t));
     if !token_ok {
-        return Err(message(
+        return Err(Box::new(message(
             codes::PERMISSION_DENIED,
             "permission denied: api_token is missing or wrong, or this IP address is not allowed",
-        ));
+        )));
     }
     Ok(map)
 }
 
-fn required<'a>(form: &'a BTreeMap<String, String>, field: &str) -> Result<&'a str, Response> {
+fn required<'a>(form: &'a BTreeMap<String, String>, field: &str) -> Result<&'a str, Box<Response>> {
     form.get(field)
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| {
-            field_error(
+            Box::new(field_error(
                 codes::VALIDATION_FAILED,
                 field,
                 format!("{field} is required"),
-            )
+            ))
         })
 }
 
@@ -137,7 +137,7 @@ type FormResult = Result<Form<Vec<(String, String)>>, FormRejection>;
 async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
     let form = match accept(&app, form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut store = app.store();
     let now = store.now();
@@ -255,11 +255,11 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
 async fn collect(State(app): State<Arc<App>>, form: FormResult) -> Response {
     let form = match accept(&app, form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cert_id = match required(&form, "certId") {
         Ok(id) => id.to_string(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut store = app.store();
     let Some(order) = store.state.orders.get_mut(&cert_id) else {
@@ -301,11 +301,11 @@ async fn collect(State(app): State<Arc<App>>, form: FormResult) -> Response {
 async fn cert_id_by_ref_id(State(app): State<Arc<App>>, form: FormResult) -> Response {
     let form = match accept(&app, form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let ref_id = match required(&form, "refId") {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let store = app.store();
     match store.find_by_ref_id(ref_id) {
@@ -318,15 +318,15 @@ async fn cert_id_by_ref_id(State(app): State<Arc<App>>, form: FormResult) -> Res
 async fn cancel(State(app): State<Arc<App>>, form: FormResult) -> Response {
     let form = match accept(&app, form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cert_id = match required(&form, "certId") {
         Ok(id) => id.to_string(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let reason = match required(&form, "reason") {
         Ok(r) => r.to_string(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut store = app.store();
     let now = store.now();
@@ -365,11 +365,11 @@ async fn cancel(State(app): State<Arc<App>>, form: FormResult) -> Response {
 async fn update_dcv(State(app): State<Arc<App>>, form: FormResult) -> Response {
     let form = match accept(&app, form) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cert_id = match required(&form, "certId") {
         Ok(id) => id.to_string(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut store = app.store();
     let Some(order) = store.state.orders.get_mut(&cert_id) else {

@@ -70,7 +70,7 @@ pub struct ValidRenew {
     pub domains: Vec<DomainState>,
 }
 
-fn text<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn text(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -18,8 +18,15 @@ pub const SEED_ID: &str = "260101seedaaaaaa";
 /// A PEM CSR for `names` and its key.
 pub fn csr(names: &[&str]) -> (String, KeyPair) {
     let key = KeyPair::generate().expect("key");
-    let params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .expect("params");
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    if let Some(first) = names.first() {
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, *first);
+    }
     let pem = params
         .serialize_request(&key)
         .expect("csr")
