@@ -1,6 +1,7 @@
 //! End-to-end tests, compiled as one binary that shares the harness.
 
 mod common;
+mod composition;
 mod provider_config;
 mod renewal;
 mod renewal_validation;

@@ -290,13 +290,25 @@ impl Provider for NicsrsProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(certificate_renewal::CertificateRenewal::new(
+        vec![
+            Arc::new(certificate_renewal::CertificateRenewal::new(
+                self.shared.clone(),
+            )),
+            Arc::new(certificate_validation::CertificateValidation::new(
+                self.shared.clone(),
+            )),
+        ]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(certificate_data::CertificateData::new(
             self.shared.clone(),
         ))]
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        Vec::new()
+    fn stop(&self) {
+        log::info!("Terraform asked to stop: interrupting work in flight");
+        self.shared.stop.send_replace(true);
     }
 }
 

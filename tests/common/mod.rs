@@ -178,6 +178,36 @@ impl Workspace {
         self
     }
 
+    /// A directory holding a copy of `examples/<name>` (its main.tf says
+    /// which provider it needs), and `terraform.tfvars` pointing it at
+    /// `sandbox`.
+    pub fn from_example(name: &str, sandbox: &sandbox::Sandbox) -> Workspace {
+        let workspace = Workspace::new("");
+        std::fs::remove_file(workspace.dir.path().join("main.tf")).expect("remove main.tf");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
+        for entry in std::fs::read_dir(&source).expect("example folder") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                std::fs::copy(
+                    &path,
+                    workspace.dir.path().join(path.file_name().expect("name")),
+                )
+                .expect("copy");
+            }
+        }
+        workspace.write(
+            "terraform.tfvars",
+            &format!(
+                "nicsrs_base_url  = \"{}\"\nnicsrs_api_token = \"{}\"\n",
+                sandbox.url,
+                sandbox::TOKEN
+            ),
+        );
+        workspace
+    }
+
     pub fn write(&self, name: &str, contents: &str) {
         std::fs::write(self.dir.path().join(name), contents).expect("write file");
     }
