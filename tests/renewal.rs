@@ -5,89 +5,44 @@ use serde_json::Value;
 use crate::common::sandbox::Sandbox;
 use crate::common::{Run, Workspace};
 
-const DOMAINS: [&str; 4] = [
-    "example.com",
-    "*.example.com",
-    "www.example.com",
-    "api.example.com",
-];
-
-/// The full example: every block, four domain_info blocks using all four
-/// DCV methods, no ref_id (so the provider generates one).
-fn full_config(sandbox: &Sandbox, years: u32, api_method: &str, extra: &str) -> String {
-    format!(
-        r#"{provider}
-resource "nicsrs_certificate_renewal" "web" {{
-  renew_id = "1234567"
-  years    = {years}
-  csr      = file("${{path.module}}/web.csr")
-  server   = "nginx"
-{extra}
-  domain_info {{
-    domain_name = "example.com"
-    dcv_method  = "CNAME_CSR_HASH"
-  }}
-  domain_info {{
-    domain_name = "*.example.com"
-    dcv_method  = "EMAIL"
-    dcv_email   = "admin@example.com"
-  }}
-  domain_info {{
-    domain_name = "www.example.com"
-    dcv_method  = "HTTP_CSR_HASH"
-  }}
-  domain_info {{
-    domain_name = "api.example.com"
-    dcv_method  = "{api_method}"
-  }}
-
-  organization_info {{
-    name      = "Example Ltd"
-    city      = "Shanghai"
-    mobile    = "862100000000"
-    address   = "1 Example Road"
-    country   = "CN"
-    post_code = "200000"
-  }}
-  administrator {{
-    job          = "CTO"
-    city         = "Shanghai"
-    email        = "ops@example.com"
-    state        = "Shanghai"
-    mobile       = "18111111111"
-    address      = "1 Example Road"
-    country      = "CN"
-    last_name    = "Zhang"
-    post_code    = "401320"
-    first_name   = "Nick"
-    organization = "Example Ltd"
-  }}
-  finance {{
-    email      = "finance@example.com"
-    first_name = "Li"
-    country    = "CN"
-  }}
-  tech {{
-    job          = "Engineer"
-    email        = "tech@example.com"
-    organization = "Example Ltd"
-  }}
-}}
-
-output "cert_id" {{
-  value = nicsrs_certificate_renewal.web.cert_id
-}}
-"#,
-        provider = sandbox.provider_block()
+/// examples/certificate_renewal (every block, four domains using all four
+/// DCV methods, no ref_id) with `years`, the method of api.example.com, and
+/// `extra` arguments changed.
+fn full_config(years: u32, api_method: &str, extra: &str) -> String {
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/certificate_renewal/main.tf"
+    ))
+    .expect("the example");
+    let replace = |text: String, from: &str, to: &str| {
+        assert!(
+            text.contains(from),
+            "the example no longer contains {from:?}"
+        );
+        text.replacen(from, to, 1)
+    };
+    let config = replace(example, "years    = 1", &format!("years    = {years}"));
+    let config = replace(
+        config,
+        r#"dcv_method  = "HTTPS_CSR_HASH""#,
+        &format!(r#"dcv_method  = "{api_method}""#),
+    );
+    replace(
+        config,
+        r#"server   = "nginx""#,
+        &format!("server   = \"nginx\"\n{extra}"),
     )
+}
+
+/// The example folder, with main.tf replaced by `config`.
+fn workspace(sandbox: &Sandbox, config: &str) -> Workspace {
+    let ws = Workspace::from_example("certificate_renewal", sandbox);
+    ws.write("main.tf", config);
+    ws
 }
 
 fn sandbox() -> Sandbox {
     Sandbox::start(&["--seed-certificate", "1234567:30"])
-}
-
-fn workspace(config: &str) -> Workspace {
-    Workspace::new(config).with_csr(&DOMAINS)
 }
 
 fn apply(ws: &Workspace) -> Run {
@@ -116,7 +71,7 @@ fn output(ws: &Workspace, name: &str) -> String {
 #[test]
 fn full_example_places_exactly_one_order_with_every_field_mapped() {
     let sandbox = sandbox();
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = Workspace::from_example("certificate_renewal", &sandbox);
     let plan = ws.terraform(&["plan"]).success();
     assert!(
         plan.output()
@@ -198,18 +153,11 @@ fn full_example_places_exactly_one_order_with_every_field_mapped() {
 #[test]
 fn changing_dcv_method_updates_in_place_without_a_new_order() {
     let sandbox = sandbox();
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     apply(&ws);
     let cert_id = output(&ws, "cert_id");
 
-    ws.write(
-        "main.tf",
-        &format!(
-            "{}\n{}",
-            crate::common::PROVIDER_REQUIREMENT,
-            full_config(&sandbox, 1, "CNAME_CSR_HASH", "")
-        ),
-    );
+    ws.write("main.tf", &full_config(1, "CNAME_CSR_HASH", ""));
     let plan = ws.terraform(&["plan"]).success().output();
     assert!(
         plan.contains("0 to add, 1 to change, 0 to destroy"),
@@ -235,18 +183,11 @@ fn changing_dcv_method_updates_in_place_without_a_new_order() {
 #[test]
 fn changing_years_replaces_with_exactly_one_new_order_and_warns() {
     let sandbox = sandbox();
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     apply(&ws);
     let first = output(&ws, "cert_id");
 
-    ws.write(
-        "main.tf",
-        &format!(
-            "{}\n{}",
-            crate::common::PROVIDER_REQUIREMENT,
-            full_config(&sandbox, 2, "HTTPS_CSR_HASH", "")
-        ),
-    );
+    ws.write("main.tf", &full_config(2, "HTTPS_CSR_HASH", ""));
     let plan = ws.terraform(&["plan"]).success().output();
     assert!(plan.contains("must be replaced"), "{plan}");
     assert!(
@@ -266,7 +207,7 @@ fn changing_years_replaces_with_exactly_one_new_order_and_warns() {
 #[test]
 fn destroy_forgets_by_default_and_cancels_on_request() {
     let sandbox = sandbox();
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     apply(&ws);
     let kept = output(&ws, "cert_id");
     let destroy = ws
@@ -276,12 +217,10 @@ fn destroy_forgets_by_default_and_cancels_on_request() {
     assert!(destroy.contains("Order kept at NicSRS"), "{destroy}");
     assert_eq!(sandbox.order(&kept)["status"], "PENDING");
 
-    let ws = workspace(&full_config(
+    let ws = workspace(
         &sandbox,
-        1,
-        "HTTPS_CSR_HASH",
-        "  cancel_on_destroy = true",
-    ));
+        &full_config(1, "HTTPS_CSR_HASH", "  cancel_on_destroy = true"),
+    );
     apply(&ws);
     let cancelled = output(&ws, "cert_id");
     ws.terraform(&["destroy", "-auto-approve"]).success();
@@ -292,11 +231,11 @@ fn destroy_forgets_by_default_and_cancels_on_request() {
 #[test]
 fn import_by_cert_id_then_plan_places_no_order() {
     let sandbox = sandbox();
-    let first = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let first = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     apply(&first);
     let cert_id = output(&first, "cert_id");
 
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     ws.terraform(&["import", "nicsrs_certificate_renewal.web", &cert_id])
         .success();
     let plan = ws.terraform(&["plan"]).success().output();
@@ -314,7 +253,7 @@ fn import_by_cert_id_then_plan_places_no_order() {
 #[test]
 fn bad_input_never_reaches_the_api() {
     let sandbox = sandbox();
-    let ws = workspace(&full_config(&sandbox, 7, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(7, "HTTPS_CSR_HASH", ""));
     let run = ws.terraform(&["apply", "-auto-approve"]).failure();
     assert!(run.output().contains("Invalid years"), "{}", run.output());
     assert_eq!(
@@ -331,7 +270,7 @@ fn api_errors_surface_with_the_apis_message() {
     sandbox.set_faults(serde_json::json!([
         {"path": "/ssl/renew", "fault": "api_error", "code": -4, "errors": ["balance too low for this order"], "count": 1}
     ]));
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     let run = ws.terraform(&["apply", "-auto-approve"]).failure();
     let output = run.flat();
     assert!(output.contains("Renewal order failed"), "{output}");
@@ -358,7 +297,7 @@ fn a_dropped_connection_after_the_order_is_adopted_by_ref_id() {
     sandbox.set_faults(
         serde_json::json!([{"path": "/ssl/renew", "fault": "drop_after_commit", "count": 1}]),
     );
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     let run = apply(&ws);
     assert!(
         run.output().contains("Renewal order recovered"),
@@ -381,12 +320,10 @@ fn a_dropped_connection_with_a_failing_lookup_says_the_order_may_exist() {
         {"path": "/ssl/renew", "fault": "drop_after_commit", "count": 1},
         {"path": "/ssl/certIdByrefId", "fault": "http500"}
     ]));
-    let ws = workspace(&full_config(
+    let ws = workspace(
         &sandbox,
-        1,
-        "HTTPS_CSR_HASH",
-        "  ref_id = \"ci-web-2027\"",
-    ));
+        &full_config(1, "HTTPS_CSR_HASH", "  ref_id = \"ci-web-2027\""),
+    );
     let output = ws.terraform(&["apply", "-auto-approve"]).failure().flat();
     assert!(output.contains("may have been placed"), "{output}");
     assert!(
@@ -401,7 +338,7 @@ fn a_dropped_connection_with_a_failing_lookup_says_the_order_may_exist() {
 fn a_failing_follow_up_collect_still_saves_the_cert_id() {
     let sandbox = sandbox();
     sandbox.set_faults(serde_json::json!([{"path": "/ssl/collect", "fault": "http500"}]));
-    let ws = workspace(&full_config(&sandbox, 1, "HTTPS_CSR_HASH", ""));
+    let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     let run = apply(&ws);
     assert!(
         run.output().contains("Order details not known yet"),
