@@ -117,3 +117,130 @@ fn a_wrong_dns_value_times_out_naming_the_domain_and_the_expected_record() {
     }
     assert_eq!(orders[0]["status"], "PENDING");
 }
+
+/// Every value the plan shows as known is exactly what apply stores, on
+/// every attribute of every resource (Terraform would otherwise reject the
+/// result as inconsistent; this checks it independently, leaf by leaf).
+#[test]
+fn everything_known_at_plan_is_what_apply_stores() {
+    let sandbox = sandbox();
+    let (ws, _) = dns_example(&sandbox);
+    ws.terraform(&["plan", "-out=tfplan"]).success();
+    let plan: serde_json::Value =
+        serde_json::from_str(&ws.terraform(&["show", "-json", "tfplan"]).success().stdout)
+            .expect("plan JSON");
+    ws.terraform(&["apply", "tfplan"]).success();
+    let state: serde_json::Value =
+        serde_json::from_str(&ws.terraform(&["show", "-json"]).success().stdout)
+            .expect("state JSON");
+    let applied = state["values"]["root_module"]["resources"]
+        .as_array()
+        .expect("resources");
+
+    let mut checked = Vec::new();
+    for change in plan["resource_changes"].as_array().expect("changes") {
+        if change["mode"] != "managed" {
+            continue;
+        }
+        let address = change["address"].as_str().expect("address");
+        let after_apply = &applied
+            .iter()
+            .find(|r| r["address"] == address)
+            .unwrap_or_else(|| panic!("{address} is not in the state"))["values"];
+        compare_known(
+            &change["change"]["after"],
+            &change["change"]["after_unknown"],
+            after_apply,
+            address,
+            &mut checked,
+        );
+    }
+    for must in [
+        "nicsrs_certificate_renewal.web.renew_id",
+        "nicsrs_certificate_renewal.web.dcv_records[1].domain_name",
+        "nicsrs_certificate_renewal.web.dcv_records[0].method",
+        "nicsrs_certificate_renewal.web.domain_info[1].dcv_method",
+        "nicsrs_certificate_validation.web.timeouts.create",
+    ] {
+        assert!(
+            checked.iter().any(|c| c == must),
+            "{must} was not compared; compared: {checked:#?}"
+        );
+    }
+    let renewal = plan["resource_changes"]
+        .as_array()
+        .and_then(|changes| {
+            changes
+                .iter()
+                .find(|c| c["address"] == "nicsrs_certificate_renewal.web")
+        })
+        .expect("the renewal is planned");
+    let keys_planned = renewal["change"]["after"]["dns_records"]
+        .as_object()
+        .map(|m| m.len());
+    assert_eq!(
+        keys_planned,
+        Some(2),
+        "the dns_records keys are known at plan"
+    );
+}
+
+fn compare_known(
+    planned: &serde_json::Value,
+    unknown: &serde_json::Value,
+    applied: &serde_json::Value,
+    path: &str,
+    checked: &mut Vec<String>,
+) {
+    use serde_json::Value as J;
+    if unknown == &J::Bool(true) {
+        return;
+    }
+    match planned {
+        J::Object(fields) => {
+            let applied = applied
+                .as_object()
+                .unwrap_or_else(|| panic!("{path}: planned an object, stored {applied}"));
+            // Terraform leaves unknown attributes out of the plan's `after`;
+            // anything stored beyond the planned keys must have been unknown.
+            for key in applied.keys().filter(|k| !fields.contains_key(*k)) {
+                assert_eq!(
+                    unknown[key],
+                    J::Bool(true),
+                    "{path}.{key}: stored but neither planned nor unknown"
+                );
+            }
+            for (key, value) in fields {
+                compare_known(
+                    value,
+                    &unknown[key],
+                    &applied[key],
+                    &format!("{path}.{key}"),
+                    checked,
+                );
+            }
+        }
+        J::Array(items) => {
+            let applied = applied
+                .as_array()
+                .unwrap_or_else(|| panic!("{path}: planned a list, stored {applied}"));
+            assert_eq!(items.len(), applied.len(), "{path}: length differs");
+            for (i, item) in items.iter().enumerate() {
+                compare_known(
+                    item,
+                    &unknown[i],
+                    &applied[i],
+                    &format!("{path}[{i}]"),
+                    checked,
+                );
+            }
+        }
+        known => {
+            assert_eq!(
+                known, applied,
+                "{path}: planned {known}, apply stored {applied}"
+            );
+            checked.push(path.to_string());
+        }
+    }
+}

@@ -3,5 +3,6 @@
 mod common;
 mod composition;
 mod provider_config;
+mod quickstart;
 mod renewal;
 mod renewal_validation;

@@ -37,14 +37,6 @@ impl Sandbox {
         Sandbox { child, url }
     }
 
-    /// The provider block for this sandbox.
-    pub fn provider_block(&self) -> String {
-        format!(
-            "provider \"nicsrs\" {{\n  api_token = \"{TOKEN}\"\n  base_url  = \"{}\"\n  request_timeout_seconds = 5\n}}\n",
-            self.url
-        )
-    }
-
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.url);
         let runtime = tokio::runtime::Builder::new_current_thread()
