@@ -537,6 +537,33 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Rpc<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Rpc<pb::move_resource_state::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        diags.error(
+            "Moving state between resource types is not supported",
+            format!(
+                "{} cannot take over the state of {} ({}). Remove the `moved` block and use \
+                 `terraform state rm` plus `terraform import` instead.",
+                request.target_type_name, request.source_type_name, request.source_provider_address
+            ),
+        );
+        Ok(Response::new(pb::move_resource_state::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+            ..Default::default()
+        }))
+    }
+
     async fn stop_provider(
         &self,
         _: Request<pb::stop_provider::Request>,
@@ -553,5 +580,151 @@ fn server_capabilities() -> pb::ServerCapabilities {
         plan_destroy: false,
         get_provider_schema_optional: false,
         move_resource_state: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::schema::Attribute;
+    use pb::provider_server::Provider as _;
+
+    struct TestProvider;
+
+    #[tonic::async_trait]
+    impl Provider for TestProvider {
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new("")
+                    .attribute(Attribute::optional("token", Type::String, "").sensitive()),
+            )
+        }
+        async fn configure(&self, _: &str, _: &Value, _: &mut Diagnostics) {}
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            Vec::new()
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+    }
+
+    fn service() -> ProviderService {
+        ProviderService::new(Arc::new(TestProvider))
+    }
+
+    fn first_error(diagnostics: &[pb::Diagnostic]) -> &pb::Diagnostic {
+        diagnostics
+            .iter()
+            .find(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+            .expect("an error diagnostic")
+    }
+
+    #[tokio::test]
+    async fn unknown_type_names_are_diagnostics_not_panics() {
+        let plan = service()
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "nope_thing".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(first_error(&plan.diagnostics)
+            .detail
+            .contains("\"nope_thing\""));
+        let read = service()
+            .read_data_source(Request::new(pb::read_data_source::Request {
+                type_name: "nope".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            first_error(&read.diagnostics).summary,
+            "Unknown data source"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_values_from_terraform_are_diagnostics() {
+        let response = service()
+            .validate_provider_config(Request::new(pb::validate_provider_config::Request {
+                config: Some(pb::DynamicValue {
+                    msgpack: vec![0x92, 0x01],
+                    json: Vec::new(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            first_error(&response.diagnostics).summary,
+            "Invalid value from Terraform"
+        );
+    }
+
+    #[tokio::test]
+    async fn newer_rpcs_answer_well_formed() {
+        let functions = service()
+            .get_functions(Request::new(pb::get_functions::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(functions.functions.is_empty() && functions.diagnostics.is_empty());
+        let moved = service()
+            .move_resource_state(Request::new(pb::move_resource_state::Request {
+                source_type_name: "other_thing".into(),
+                target_type_name: "nicsrs_x".into(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(first_error(&moved.diagnostics)
+            .detail
+            .contains("other_thing"));
+        let metadata = service()
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(metadata.resources.is_empty());
+    }
+
+    #[tokio::test]
+    async fn schema_marks_sensitive_attributes_and_uses_json_types() {
+        let schema = service()
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        let block = schema.provider.unwrap().block.unwrap();
+        assert!(block.attributes[0].sensitive);
+        assert_eq!(block.attributes[0].r#type, b"\"string\"");
+    }
+
+    #[test]
+    fn attribute_paths_become_protocol_steps() {
+        use pb::attribute_path::step::Selector;
+        let path = path_to_proto(
+            &AttributePath::root("domain_info")
+                .index(2)
+                .attribute("dcv_email"),
+        );
+        let steps: Vec<_> = path
+            .steps
+            .into_iter()
+            .map(|s| s.selector.unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                Selector::AttributeName("domain_info".into()),
+                Selector::ElementKeyInt(2),
+                Selector::AttributeName("dcv_email".into()),
+            ]
+        );
     }
 }
