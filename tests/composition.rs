@@ -116,6 +116,43 @@ fn a_wrong_dns_value_times_out_naming_the_domain_and_the_expected_record() {
         assert!(output.contains(&line), "missing {line:?} in:\n{output}");
     }
     assert_eq!(orders[0]["status"], "PENDING");
+    // The waiter stays in state (tainted), so the next apply waits again.
+    let listed = ws.terraform(&["state", "list"]).success().stdout;
+    assert!(
+        listed.contains("nicsrs_certificate_validation.web"),
+        "{listed}"
+    );
+}
+
+#[test]
+fn a_cancelled_order_fails_validation_naming_the_pending_domains() {
+    let sandbox = sandbox();
+    let ws = Workspace::from_example("quickstart", &sandbox);
+    ws.write("terraform.tfvars", &format!("nicsrs_base_url = \"{}\"\nnicsrs_api_token = \"sandbox-token\"\nrenew_id = \"1234567\"\n", sandbox.url));
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let cert_id = output(&ws, "cert_id");
+    let cancelled = sandbox.api("/ssl/cancel", &[("certId", &cert_id), ("reason", "test")]);
+    assert_eq!(cancelled["code"], 1, "{cancelled}");
+
+    ws.write(
+        "validation.tf",
+        "resource \"nicsrs_certificate_validation\" \"web\" {\n  cert_id = nicsrs_certificate_renewal.web.cert_id\n}\n",
+    );
+    let run = ws.terraform(&["apply", "-auto-approve"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let output = run.flat();
+    assert!(
+        output.contains(&format!("Order {cert_id} is CANCELLED")),
+        "{output}"
+    );
+    assert!(
+        output.contains("Domains still pending validation"),
+        "{output}"
+    );
+    assert!(
+        output.contains("www.example.com (CNAME_CSR_HASH): expects a DNS CNAME record"),
+        "{output}"
+    );
 }
 
 /// Every value the plan shows as known is exactly what apply stores, on

@@ -352,3 +352,27 @@ fn a_failing_follow_up_collect_still_saves_the_cert_id() {
         orders[0]["cert_id"].as_str().unwrap()
     );
 }
+
+#[test]
+fn an_order_the_api_no_longer_knows_is_dropped_from_state_with_a_warning() {
+    let first = sandbox();
+    let ws = workspace(&first, &full_config(1, "HTTPS_CSR_HASH", ""));
+    apply(&ws);
+    drop(first);
+    // A fresh in-memory sandbox has never heard of the order.
+    let second = sandbox();
+    ws.write(
+        "terraform.tfvars",
+        &format!(
+            "nicsrs_base_url  = \"{}\"\nnicsrs_api_token = \"sandbox-token\"\n",
+            second.url
+        ),
+    );
+    let plan = ws.terraform(&["plan"]).success();
+    let output = plan.flat();
+    assert!(
+        output.contains("Renewal order no longer exists"),
+        "{output}"
+    );
+    assert!(output.contains("1 to add"), "{output}");
+}

@@ -110,13 +110,24 @@ impl Resource for CertificateValidation {
                 .as_f64()
                 .unwrap_or(DEFAULT_POLL_SECONDS),
         );
-        let collected = self
-            .wait_for_issuance(&client, &cert_id, timeout, longest_pause, diags)
-            .await?;
         let mut state = planned.clone();
-        state.set("id", cert_id.into());
-        state.set("status", Value::opt_string(collected.status));
-        issued::set_certificate_fields(&mut state, &collected.data);
+        state.set("id", cert_id.clone().into());
+        match self
+            .wait_for_issuance(&client, &cert_id, timeout, longest_pause, diags)
+            .await
+        {
+            Ok(collected) => {
+                state.set("status", Value::opt_string(collected.status));
+                issued::set_certificate_fields(&mut state, &collected.data);
+            }
+            // The order exists but was not issued: keep the waiter in state
+            // (Terraform marks it tainted) so the next apply waits again.
+            Err(NotIssued::Yet { last_status }) => {
+                state.set("status", Value::opt_string(last_status));
+                issued::set_certificate_fields(&mut state, &nicsrs::CollectData::default());
+            }
+            Err(NotIssued::NoSuchOrder) => return None,
+        }
         Some(state)
     }
 
@@ -168,7 +179,7 @@ impl CertificateValidation {
         timeout: Duration,
         longest_pause: Duration,
         diags: &mut Diagnostics,
-    ) -> Option<nicsrs::CollectResponse> {
+    ) -> Result<nicsrs::CollectResponse, NotIssued> {
         let deadline = Instant::now() + timeout;
         let mut pause = FIRST_POLL_DELAY.min(longest_pause);
         let mut stop = self.shared.stop_signal();
@@ -184,14 +195,16 @@ impl CertificateValidation {
                             .as_deref()
                             .is_some_and(|c| !c.trim().is_empty())
                     {
-                        return Some(collected);
+                        return Ok(collected);
                     }
                     if FAILED_STATES.contains(&status.as_str()) {
                         diags.error(
                             "Order will not be issued",
                             format!("Order {cert_id} is {status}.{}", pending_report(&collected)),
                         );
-                        return None;
+                        return Err(NotIssued::Yet {
+                            last_status: collected.status,
+                        });
                     }
                     last = Some(collected);
                 }
@@ -200,7 +213,7 @@ impl CertificateValidation {
                         "Order not found",
                         format!("NicSRS has no order {cert_id}: {error}"),
                     );
-                    return None;
+                    return Err(NotIssued::NoSuchOrder);
                 }
                 Err(error) => log::warn!("checking order {cert_id} failed, will retry: {error}"),
             }
@@ -215,18 +228,29 @@ impl CertificateValidation {
                         format_duration(timeout)
                     ),
                 );
-                return None;
+                return Err(NotIssued::Yet {
+                    last_status: last.and_then(|c| c.status),
+                });
             }
             tokio::select! {
                 _ = tokio::time::sleep(pause.min(deadline - now)) => {}
                 _ = stop.changed() => {
                     diags.error("Stopped", format!("Waiting for order {cert_id} was interrupted; apply again to resume waiting."));
-                    return None;
+                    return Err(NotIssued::Yet { last_status: last.and_then(|c| c.status) });
                 }
             }
             pause = (pause * 2).min(longest_pause);
         }
     }
+}
+
+/// Why waiting ended without a certificate.
+enum NotIssued {
+    /// The order exists; it failed, or was not issued in time.
+    Yet {
+        last_status: Option<String>,
+    },
+    NoSuchOrder,
 }
 
 /// Which domains still wait for validation, and what each one expects.

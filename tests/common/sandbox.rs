@@ -60,6 +60,28 @@ impl Sandbox {
         })
     }
 
+    /// Calls a NicSRS endpoint (`/ssl/...`) with form fields, as the
+    /// provider does.
+    pub fn api(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let url = format!("{}{path}", self.url);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let mut fields = vec![("api_token", TOKEN)];
+            fields.extend_from_slice(form);
+            let response = reqwest::Client::new()
+                .post(&url)
+                .form(&fields)
+                .send()
+                .await
+                .expect("send");
+            let text = response.text().await.expect("body");
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url} answered {text:?}: {e}"))
+        })
+    }
+
     pub fn get(&self, path: &str) -> Value {
         self.call(reqwest::Method::GET, path, None)
     }
