@@ -2,6 +2,7 @@
 
 mod common;
 mod composition;
+mod docs;
 mod provider_config;
 mod quickstart;
 mod renewal;
