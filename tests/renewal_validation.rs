@@ -176,3 +176,42 @@ fn values_from_other_resources_are_not_rejected_before_they_are_known() {
         .with_csr(&["www.example.com", "example.com"]);
     ws.terraform(&["validate"]).success();
 }
+
+#[test]
+fn file_validation_of_a_wildcard() {
+    let config = valid_config()
+        .replacen(
+            r#"domain_name = "example.com""#,
+            r#"domain_name = "*.example.com""#,
+            1,
+        )
+        .replacen(
+            r#"dcv_method  = "EMAIL""#,
+            r#"dcv_method  = "HTTP_CSR_HASH""#,
+            1,
+        );
+    let ws = Workspace::new(&config).with_csr(&["www.example.com", "*.example.com"]);
+    let run = ws.terraform(&["validate"]).failure();
+    let output = run.flat();
+    assert!(
+        output.contains("Error: Method cannot validate this domain"),
+        "{output}"
+    );
+    assert!(
+        output.contains(r#"dcv_method = "HTTP_CSR_HASH""#),
+        "{output}"
+    );
+}
+
+#[test]
+fn an_unfamiliar_server_platform_is_a_warning() {
+    let config = valid_config().replacen(r#"server   = "nginx""#, r#"server   = "NGINX""#, 1);
+    let ws = Workspace::new(&config).with_csr(&["www.example.com", "example.com"]);
+    let run = ws.terraform(&["validate"]).success();
+    let output = run.flat();
+    assert!(
+        output.contains("Warning: Unfamiliar server platform"),
+        "{output}"
+    );
+    assert!(output.contains(r#""other" is always accepted"#), "{output}");
+}

@@ -434,6 +434,23 @@ fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    if let Some(server) = config
+        .get("server")
+        .as_str()
+        .filter(|s| !s.trim().is_empty())
+    {
+        if !nicsrs::types::SERVER_PLATFORMS.contains(&server) {
+            diags.attribute_warning(
+                at("server"),
+                "Unfamiliar server platform",
+                format!(
+                    "server is {server:?}; NicSRS is known to accept the lower-case names {}. \
+                     \"other\" is always accepted.",
+                    nicsrs::types::SERVER_PLATFORMS.join(", ")
+                ),
+            );
+        }
+    }
     if let Some(years) = config.get("years").as_f64() {
         if let Err(problem) = rules::check_years(years) {
             diags.attribute_error(at("years"), "Invalid years", problem);
@@ -477,6 +494,15 @@ fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
             }
         }
         let method = domain.get("dcv_method").as_str();
+        if let (Some(name), Some(method)) = (name, method) {
+            if let Err(problem) = rules::check_method_fits_domain(method, name) {
+                diags.attribute_error(
+                    path.clone().attribute("dcv_method"),
+                    "Method cannot validate this domain",
+                    problem,
+                );
+            }
+        }
         if let Some(Err(problem)) = method.map(rules::check_dcv_method) {
             diags.attribute_error(
                 path.clone().attribute("dcv_method"),

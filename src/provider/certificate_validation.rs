@@ -185,6 +185,12 @@ impl CertificateValidation {
         let mut stop = self.shared.stop_signal();
         let mut last: Option<nicsrs::CollectResponse> = None;
         loop {
+            if *stop.borrow() {
+                diags.error("Stopped", format!("Terraform asked to stop before order {cert_id} was issued; apply again to resume waiting."));
+                return Err(NotIssued::Yet {
+                    last_status: last.and_then(|c| c.status),
+                });
+            }
             match client.collect(cert_id).await {
                 Ok(collected) => {
                     let status = collected.status.clone().unwrap_or_default();

@@ -39,6 +39,17 @@ pub fn check_dcv_method(method: &str) -> Result<(), String> {
     }
 }
 
+/// File-based validation proves control of one host name, so the CA
+/// refuses it for wildcards.
+pub fn check_method_fits_domain(method: &str, domain_name: &str) -> Result<(), String> {
+    if domain_name.starts_with("*.") && matches!(method, "HTTP_CSR_HASH" | "HTTPS_CSR_HASH") {
+        return Err(format!(
+            "{domain_name:?} is a wildcard, which {method} cannot validate; use CNAME_CSR_HASH or EMAIL."
+        ));
+    }
+    Ok(())
+}
+
 /// `dcv_email` must be one of the five mailboxes at the domain or one of
 /// its parent domains.
 pub fn check_dcv_email(email: &str, domain_name: &str) -> Result<(), String> {
@@ -228,6 +239,14 @@ mod tests {
             "a TLD alone is not enough"
         );
         assert!(check_dcv_email("example.com", "example.com").is_err());
+    }
+
+    #[test]
+    fn wildcards_cannot_use_file_validation() {
+        assert!(check_method_fits_domain("HTTP_CSR_HASH", "*.example.com").is_err());
+        assert!(check_method_fits_domain("HTTPS_CSR_HASH", "*.example.com").is_err());
+        assert!(check_method_fits_domain("CNAME_CSR_HASH", "*.example.com").is_ok());
+        assert!(check_method_fits_domain("HTTP_CSR_HASH", "www.example.com").is_ok());
     }
 
     #[test]
