@@ -82,6 +82,20 @@ fn one_apply_goes_from_renewal_to_issued_certificate_through_dns() {
 
     let again = ws.terraform(&["plan", "-detailed-exitcode"]);
     assert_eq!(again.code, Some(0), "{}", again.output());
+
+    // A longer timeout changes the waiter in place and keeps its certificate.
+    let longer = ["-var", "validation_timeout=10m"];
+    let update = ws
+        .terraform(&[&["apply", "-auto-approve"][..], &longer[..]].concat())
+        .success();
+    assert!(
+        update.output().contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        update.output()
+    );
+    assert_eq!(output(&ws, "certificate_pem"), pem);
+    let settled = ws.terraform(&[&["plan", "-detailed-exitcode"][..], &longer[..]].concat());
+    assert_eq!(settled.code, Some(0), "{}", settled.output());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod common;
 mod composition;
 mod docs;
+mod plugin_process;
 mod provider_config;
 mod quickstart;
 mod renewal;

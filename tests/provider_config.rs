@@ -113,6 +113,10 @@ fn plan_runs_with_and_without_automtls_and_logs_reach_terraform() {
                 .any(|l| l.contains("very-secret-token-4711")),
             "the token leaked into a provider log line:\n{output}"
         );
+        assert!(
+            !output.contains("failed to exit gracefully"),
+            "the provider must exit on Shutdown, before Terraform kills it:\n{output}"
+        );
         if !tls_disabled {
             assert!(
                 output.contains("configuring client automatic mTLS"),

@@ -47,7 +47,10 @@ pub fn schema() -> Schema {
              second and back off up to this. Default 30.",
         ))
         .attribute(Attribute::computed("id", Type::String, "Same as `cert_id`.").use_state_for_unknown())
-        .attribute(Attribute::computed("status", Type::String, "The order status when issuance was seen (`COMPLETE`)."))
+.attribute(
+            Attribute::computed("status", Type::String, "The order status when issuance was seen (`COMPLETE`).")
+                .use_state_for_unknown(),
+        )
         .attributes(issued::certificate_attributes())
         .block(NestedBlock::single(
             "timeouts",

@@ -23,10 +23,14 @@ pub const CERTIFICATE_ATTRIBUTES: [(&str, &str); 5] = [
     ),
 ];
 
+/// Set once, when issuance is seen; an in-place update (e.g. of
+/// `timeouts`) keeps them.
 pub fn certificate_attributes() -> impl Iterator<Item = Attribute> {
     CERTIFICATE_ATTRIBUTES
         .into_iter()
-        .map(|(name, description)| Attribute::computed(name, Type::String, description))
+        .map(|(name, description)| {
+            Attribute::computed(name, Type::String, description).use_state_for_unknown()
+        })
 }
 
 /// Null everywhere until the certificate is issued.
