@@ -38,6 +38,38 @@ pub fn hex_lower(bytes: &[u8]) -> String {
     s
 }
 
+/// The names a CSR asks for: its subject common names and DNS subject
+/// alternative names, lower-cased, without a trailing dot, each once. The
+/// provider checks them at plan time and the sandbox at renew, by the same
+/// rule.
+pub fn csr_names(
+    csr: &x509_parser::certification_request::X509CertificationRequest,
+) -> Vec<String> {
+    use x509_parser::extensions::{GeneralName, ParsedExtension};
+    let mut names: Vec<String> = Vec::new();
+    let mut push = |name: &str| {
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    };
+    for cn in csr.certification_request_info.subject.iter_common_name() {
+        if let Ok(name) = cn.as_str() {
+            push(name);
+        }
+    }
+    for extension in csr.requested_extensions().into_iter().flatten() {
+        if let ParsedExtension::SubjectAlternativeName(san) = extension {
+            for name in &san.general_names {
+                if let GeneralName::DNSName(dns) = name {
+                    push(dns);
+                }
+            }
+        }
+    }
+    names
+}
+
 /// The DER bytes of the first PEM block in `pem` (any label); a bare base64
 /// body without the BEGIN/END lines is accepted too.
 pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, CsrPemError> {

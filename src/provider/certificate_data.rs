@@ -62,18 +62,7 @@ impl DataSource for CertificateData {
             }
         };
         let data = &collected.data;
-        let domain_info = Value::List(
-            data.dcv_list
-                .iter()
-                .map(|e| {
-                    Value::object([
-                        ("domain_name", Value::opt_string(e.domain_name.clone())),
-                        ("dcv_method", Value::opt_string(e.dcv_method.clone())),
-                        ("dcv_email", Value::opt_string(e.dcv_email.clone())),
-                    ])
-                })
-                .collect(),
-        );
+        let domain_info = dcv::domain_info_of(data);
         let mut state = config.clone();
         state.set("id", cert_id.into());
         state.set("status", Value::opt_string(collected.status.clone()));

@@ -12,7 +12,7 @@ use crate::plugin::{
 };
 
 use super::contact::{contact_block, validate_contact};
-use super::{convert, dcv, rules, Shared};
+use super::{convert, dcv, refresh_order, rules, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
 
@@ -299,16 +299,10 @@ impl Resource for CertificateRenewal {
             .unwrap_or_default()
             .to_string();
         let mut state = state.clone();
-        match client.collect(&cert_id).await {
-            Ok(collected) => set_order_fields(&mut state, collected),
-            Err(error) if is_not_found(&error) => {
-                diags.warning(
-                    "Renewal order no longer exists",
-                    format!("NicSRS says order {cert_id} does not exist, so it was removed from the state. {error}"),
-                );
-                return None;
-            }
-            Err(error) => diags.error("Cannot read the renewal order", format!("{error}")),
+        match refresh_order(&client, &cert_id, "Renewal order", diags).await {
+            Refresh::Found(collected) => set_order_fields(&mut state, *collected),
+            Refresh::Gone => return None,
+            Refresh::Unreadable => {}
         }
         Some(state)
     }
@@ -550,10 +544,6 @@ fn generate_ref_id() -> String {
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("tf{suffix}")
-}
-
-pub(super) fn is_not_found(error: &nicsrs::Error) -> bool {
-    matches!(error, nicsrs::Error::Api { code, errors, .. } if nicsrs::codes::is_not_found(*code, errors))
 }
 
 /// The renew call's outcome is unknown (timeout, connection lost after

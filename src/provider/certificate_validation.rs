@@ -9,7 +9,7 @@ use crate::plugin::{
     Attribute, AttributePath, Block, Diagnostics, NestedBlock, Resource, Schema, Type, Value,
 };
 
-use super::{dcv, issued, Shared};
+use super::{dcv, is_not_found, issued, refresh_order, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_validation";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -138,19 +138,13 @@ impl Resource for CertificateValidation {
         let client = self.shared.client(diags)?;
         let cert_id = state.get("cert_id").as_str().unwrap_or_default();
         let mut state = state.clone();
-        match client.collect(cert_id).await {
-            Ok(collected) => {
+        match refresh_order(&client, cert_id, "Order", diags).await {
+            Refresh::Found(collected) => {
                 state.set("status", Value::opt_string(collected.status));
                 issued::set_certificate_fields(&mut state, &collected.data);
             }
-            Err(error) if super::certificate_renewal::is_not_found(&error) => {
-                diags.warning(
-                    "Order no longer exists",
-                    format!("NicSRS says order {cert_id} does not exist; it was removed from the state. {error}"),
-                );
-                return None;
-            }
-            Err(error) => diags.error("Cannot read the order", format!("{error}")),
+            Refresh::Gone => return None,
+            Refresh::Unreadable => {}
         }
         Some(state)
     }
@@ -217,7 +211,7 @@ impl CertificateValidation {
                     }
                     last = Some(collected);
                 }
-                Err(error) if super::certificate_renewal::is_not_found(&error) => {
+                Err(error) if is_not_found(&error) => {
                     diags.error(
                         "Order not found",
                         format!("NicSRS has no order {cert_id}: {error}"),
@@ -264,20 +258,7 @@ enum NotIssued {
 
 /// Which domains still wait for validation, and what each one expects.
 fn pending_report(collected: &nicsrs::CollectResponse) -> String {
-    let domain_info = Value::List(
-        collected
-            .data
-            .dcv_list
-            .iter()
-            .map(|entry| {
-                Value::object([
-                    ("domain_name", Value::opt_string(entry.domain_name.clone())),
-                    ("dcv_method", Value::opt_string(entry.dcv_method.clone())),
-                    ("dcv_email", Value::opt_string(entry.dcv_email.clone())),
-                ])
-            })
-            .collect(),
-    );
+    let domain_info = dcv::domain_info_of(&collected.data);
     let lines: Vec<String> = dcv::dcv_records(&domain_info, &collected.data)
         .elements()
         .iter()

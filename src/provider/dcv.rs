@@ -122,6 +122,24 @@ fn dns_keys(domain_info: &Value) -> Vec<String> {
     keys
 }
 
+/// The order's domains as `domain_info` blocks, from its `dcvList`: for
+/// reading orders this configuration did not describe.
+pub fn domain_info_of(collected: &CollectData) -> Value {
+    Value::List(
+        collected
+            .dcv_list
+            .iter()
+            .map(|entry| {
+                Value::object([
+                    ("domain_name", Value::opt_string(entry.domain_name.clone())),
+                    ("dcv_method", Value::opt_string(entry.dcv_method.clone())),
+                    ("dcv_email", Value::opt_string(entry.dcv_email.clone())),
+                ])
+            })
+            .collect(),
+    )
+}
+
 /// `dcv_records` from what `/ssl/collect` says about the order.
 pub fn dcv_records(domain_info: &Value, collected: &CollectData) -> Value {
     let dcv = &collected.dcv;

@@ -205,6 +205,47 @@ fn provider_schema() -> Schema {
     )
 }
 
+/// Reads an order for a resource's refresh. `None` means the resource is
+/// gone from state (a warning says so) or stays as it is (an error says
+/// why); `Some` carries the order's current data.
+pub async fn refresh_order(
+    client: &nicsrs::Client,
+    cert_id: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Refresh {
+    match client.collect(cert_id).await {
+        Ok(collected) => Refresh::Found(Box::new(collected)),
+        Err(error) if is_not_found(&error) => {
+            diags.warning(
+                format!("{what} no longer exists"),
+                format!("NicSRS says order {cert_id} does not exist, so it was removed from the state. {error}"),
+            );
+            Refresh::Gone
+        }
+        Err(error) => {
+            diags.error(
+                format!("Cannot read the {}", what.to_lowercase()),
+                format!("{error}"),
+            );
+            Refresh::Unreadable
+        }
+    }
+}
+
+pub enum Refresh {
+    Found(Box<nicsrs::CollectResponse>),
+    /// The API says the order does not exist: drop it from state.
+    Gone,
+    /// The read failed; keep the state as it is.
+    Unreadable,
+}
+
+/// Whether the API said "no such order".
+pub fn is_not_found(error: &nicsrs::Error) -> bool {
+    matches!(error, nicsrs::Error::Api { code, errors, .. } if nicsrs::codes::is_not_found(*code, errors))
+}
+
 /// Checks a base URL: https anywhere, http only to this machine.
 pub fn check_base_url(url: &str) -> Result<(), String> {
     let rest = if let Some(rest) = url.strip_prefix("https://") {

@@ -146,23 +146,7 @@ pub fn csr_names(pem: &str) -> Result<Vec<String>, String> {
     }
     let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(&block.contents)
         .map_err(|e| format!("csr is not a valid PKCS#10 request ({e}); generate it again, e.g. with openssl req -new."))?;
-    let mut names: Vec<String> = csr
-        .certification_request_info
-        .subject
-        .iter_common_name()
-        .filter_map(|cn| cn.as_str().ok())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    for extension in csr.requested_extensions().into_iter().flatten() {
-        if let x509_parser::extensions::ParsedExtension::SubjectAlternativeName(san) = extension {
-            for name in &san.general_names {
-                if let x509_parser::extensions::GeneralName::DNSName(dns) = name {
-                    names.push(dns.to_ascii_lowercase());
-                }
-            }
-        }
-    }
-    names.dedup();
+    let names = crate::nicsrs::dcv::csr_names(&csr);
     Ok(names)
 }
 

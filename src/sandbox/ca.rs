@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use time::macros::datetime;
 use time::OffsetDateTime;
 use x509_parser::certification_request::X509CertificationRequest;
-use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use crate::nicsrs::dcv::pem_to_der;
@@ -52,29 +51,7 @@ pub fn parse_csr(pem: &str) -> Result<ParsedCsr, String> {
     csr.verify_signature()
         .map_err(|_| "csr signature does not verify".to_string())?;
     let info = &csr.certification_request_info;
-    let mut names: Vec<String> = Vec::new();
-    let mut push = |n: &str| {
-        let n = n.trim().trim_end_matches('.').to_ascii_lowercase();
-        if !n.is_empty() && !names.contains(&n) {
-            names.push(n);
-        }
-    };
-    for cn in info.subject.iter_common_name() {
-        if let Ok(s) = cn.as_str() {
-            push(s);
-        }
-    }
-    if let Some(exts) = csr.requested_extensions() {
-        for ext in exts {
-            if let ParsedExtension::SubjectAlternativeName(san) = ext {
-                for gn in &san.general_names {
-                    if let GeneralName::DNSName(d) = gn {
-                        push(d);
-                    }
-                }
-            }
-        }
-    }
+    let names = crate::nicsrs::dcv::csr_names(&csr);
     let spki_der = info.subject_pki.raw.to_vec();
     SubjectPublicKeyInfo::from_der(&spki_der).map_err(|_| {
         "csr key algorithm is not supported (use RSA, ECDSA P-256/P-384 or Ed25519)".to_string()

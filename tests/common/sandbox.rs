@@ -39,11 +39,7 @@ impl Sandbox {
 
     fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.url);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
+        block_on(async {
             let client = reqwest::Client::new();
             let mut request = client.request(method, &url);
             if let Some(body) = body {
@@ -64,11 +60,7 @@ impl Sandbox {
     /// provider does.
     pub fn api(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let url = format!("{}{path}", self.url);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
+        block_on(async {
             let mut fields = vec![("api_token", TOKEN)];
             fields.extend_from_slice(form);
             let response = reqwest::Client::new()
@@ -111,6 +103,15 @@ impl Sandbox {
     pub fn set_faults(&self, rules: Value) {
         self.post("/sandbox/faults", serde_json::json!({ "rules": rules }));
     }
+}
+
+/// The tests are synchronous; each HTTP call gets a small runtime.
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }
 
 impl Drop for Sandbox {
