@@ -1,5 +1,6 @@
 //! End-to-end tests, compiled as one binary that shares the harness.
 
+mod architecture;
 mod common;
 mod composition;
 mod docs;
