@@ -1,7 +1,8 @@
-//! One real-Terraform check per rule of the renew call: a bad value fails
-//! `terraform validate` with a diagnostic on the offending attribute, before
-//! any API call.
+//! One real-Terraform check per rule of the renew call: a bad value makes
+//! `terraform apply` fail with a diagnostic on the offending attribute, and
+//! the sandbox it points at never sees a request.
 
+use crate::common::sandbox::{Sandbox, TOKEN};
 use crate::common::{renewal_block, Workspace};
 
 fn valid_config() -> String {
@@ -16,8 +17,9 @@ fn valid_config() -> String {
     )
 }
 
-/// Runs `terraform validate` on the valid config with `from` replaced by
-/// `to`, and checks the error's title and that Terraform quotes `line`.
+/// Runs `terraform apply` on the valid config with `from` replaced by `to`
+/// against a fresh sandbox, and checks the error's title, that Terraform
+/// quotes `line`, and that no request reached the API.
 #[track_caller]
 fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
     let config = valid_config();
@@ -25,9 +27,14 @@ fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
         config.contains(from),
         "test bug: {from:?} not in the config"
     );
-    let ws =
-        Workspace::new(&config.replacen(from, to, 1)).with_csr(&["www.example.com", "example.com"]);
-    let run = ws.terraform(&["validate"]).failure();
+    let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
+    let provider = format!(
+        "provider \"nicsrs\" {{\n  api_token = \"{TOKEN}\"\n  base_url  = \"{}\"\n}}\n",
+        sandbox.url
+    );
+    let ws = Workspace::new(&format!("{provider}{}", config.replacen(from, to, 1)))
+        .with_csr(&["www.example.com", "example.com"]);
+    let run = ws.terraform(&["apply", "-auto-approve"]).failure();
     let output = run.output();
     assert!(
         output.contains(&format!("Error: {title}")),
@@ -36,6 +43,11 @@ fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
     assert!(
         output.contains(line),
         "the diagnostic should point at {line:?}:\n{output}"
+    );
+    assert_eq!(
+        sandbox.get("/sandbox/requests"),
+        serde_json::json!({"counts": {}}),
+        "bad input must never reach the API"
     );
 }
 
