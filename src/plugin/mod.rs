@@ -143,3 +143,62 @@ pub trait DataSource: Send + Sync {
     /// Must return a wholly known object, or report an error.
     async fn read(&self, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Versioned;
+
+    #[tonic::async_trait]
+    impl Resource for Versioned {
+        fn type_name(&self) -> &'static str {
+            "test_versioned"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                2,
+                Block::new("").attribute(Attribute::required("name", Type::String, "")),
+            )
+        }
+        async fn create(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            None
+        }
+        async fn read(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            None
+        }
+        async fn update(&self, _: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            None
+        }
+        async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+    }
+
+    #[test]
+    fn state_of_the_current_version_is_read_as_it_is() {
+        let mut diags = Diagnostics::new();
+        let raw = serde_json::json!({"name": "web"});
+        let value = Versioned.upgrade_state(2, &raw, &mut diags);
+        assert_eq!(value, Some(Value::object([("name", "web".into())])));
+        assert!(diags.is_empty());
+    }
+
+    #[test]
+    fn state_of_an_unknown_version_is_refused_with_a_reason() {
+        let mut diags = Diagnostics::new();
+        assert_eq!(
+            Versioned.upgrade_state(1, &serde_json::json!({}), &mut diags),
+            None
+        );
+        assert!(
+            diags.0[0].detail.contains("schema version 1"),
+            "{:?}",
+            diags
+        );
+        let mut diags = Diagnostics::new();
+        assert_eq!(
+            Versioned.upgrade_state(2, &serde_json::json!({"nope": 1}), &mut diags),
+            None
+        );
+        assert!(diags.has_errors());
+    }
+}

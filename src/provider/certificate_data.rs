@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::plugin::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
-use super::{dcv, issued, Shared};
+use super::{dcv, issued, validate_cert_id, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate";
 
@@ -46,6 +46,10 @@ impl DataSource for CertificateData {
 
     fn schema(&self) -> Schema {
         schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate_cert_id(config, diags);
     }
 
     async fn read(&self, config: &Value, diags: &mut Diagnostics) -> Option<Value> {

@@ -9,7 +9,7 @@ use crate::plugin::{
     Attribute, AttributePath, Block, Diagnostics, NestedBlock, Resource, Schema, Type, Value,
 };
 
-use super::{dcv, is_not_found, issued, refresh_order, Refresh, Shared};
+use super::{dcv, is_not_found, issued, refresh_order, validate_cert_id, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_validation";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -74,6 +74,7 @@ impl Resource for CertificateValidation {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate_cert_id(config, diags);
         if let Some(text) = config.get("timeouts").get("create").as_str() {
             if let Err(problem) = parse_duration(text) {
                 diags.attribute_error(

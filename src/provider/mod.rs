@@ -241,6 +241,21 @@ pub enum Refresh {
     Unreadable,
 }
 
+/// `cert_id` must name an order; an empty string never does.
+pub fn validate_cert_id(config: &Value, diags: &mut Diagnostics) {
+    if config
+        .get("cert_id")
+        .as_str()
+        .is_some_and(|id| id.trim().is_empty())
+    {
+        diags.attribute_error(
+            AttributePath::root("cert_id"),
+            "Empty cert_id",
+            "cert_id is an empty string; use the certId of an order, e.g. nicsrs_certificate_renewal.web.cert_id.",
+        );
+    }
+}
+
 /// Whether the API said "no such order".
 pub fn is_not_found(error: &nicsrs::Error) -> bool {
     matches!(error, nicsrs::Error::Api { code, errors, .. } if nicsrs::codes::is_not_found(*code, errors))
