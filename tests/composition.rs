@@ -30,6 +30,16 @@ fn dns_example(sandbox: &Sandbox) -> (Workspace, rcgen::KeyPair) {
     (ws, key)
 }
 
+/// examples/quickstart renewing certificate `renew_id`.
+fn quickstart(sandbox: &Sandbox, renew_id: &str) -> Workspace {
+    let ws = Workspace::from_example("quickstart", sandbox);
+    ws.write(
+        "terraform.tfvars",
+        &format!("nicsrs_base_url = \"{}\"\nnicsrs_api_token = \"sandbox-token\"\nrenew_id = \"{renew_id}\"\n", sandbox.url),
+    );
+    ws
+}
+
 fn output(ws: &Workspace, name: &str) -> String {
     ws.terraform(&["output", "-raw", name]).success().stdout
 }
@@ -141,8 +151,7 @@ fn a_wrong_dns_value_times_out_naming_the_domain_and_the_expected_record() {
 #[test]
 fn a_cancelled_order_fails_validation_naming_the_pending_domains() {
     let sandbox = sandbox();
-    let ws = Workspace::from_example("quickstart", &sandbox);
-    ws.write("terraform.tfvars", &format!("nicsrs_base_url = \"{}\"\nnicsrs_api_token = \"sandbox-token\"\nrenew_id = \"1234567\"\n", sandbox.url));
+    let ws = quickstart(&sandbox, "1234567");
     ws.terraform(&["apply", "-auto-approve"]).success();
     let cert_id = output(&ws, "cert_id");
     let cancelled = sandbox.api("/ssl/cancel", &[("certId", &cert_id), ("reason", "test")]);
@@ -294,4 +303,103 @@ fn compare_known(
             checked.push(path.to_string());
         }
     }
+}
+
+/// `dcv_records` says, for every method, exactly what the CA checks: each
+/// record published as given validates its domain, and a refresh then
+/// reports every domain verified.
+#[test]
+fn dcv_records_of_every_method_validate_the_order() {
+    let sandbox = sandbox();
+    let ws = Workspace::from_example("certificate_renewal", &sandbox);
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let cert_id = output(&ws, "cert_id");
+    let records: serde_json::Value = serde_json::from_str(
+        &ws.terraform(&["output", "-json", "dcv_records"])
+            .success()
+            .stdout,
+    )
+    .expect("JSON");
+    let records = records.as_array().expect("a list");
+    assert_eq!(records.len(), 4);
+
+    for record in records {
+        let answer = match record["method"].as_str().expect("method") {
+            "CNAME_CSR_HASH" => {
+                assert_eq!(record["type"], "CNAME");
+                sandbox.post(
+                    "/sandbox/dns",
+                    serde_json::json!({"name": record["name"], "type": record["type"], "value": record["value"]}),
+                )
+            }
+            "HTTP_CSR_HASH" | "HTTPS_CSR_HASH" => {
+                let url = record["url"].as_str().expect("url");
+                let scheme = if record["method"] == "HTTPS_CSR_HASH" {
+                    "https://"
+                } else {
+                    "http://"
+                };
+                assert!(url.starts_with(scheme), "{record}");
+                assert!(url.ends_with(record["file_path"].as_str().expect("file_path")));
+                sandbox.post(
+                    "/sandbox/http",
+                    serde_json::json!({"url": url, "content": record["file_content"]}),
+                )
+            }
+            "EMAIL" => {
+                assert_eq!(record["email"], "admin@example.com");
+                sandbox.post(
+                    "/sandbox/email/approve",
+                    serde_json::json!({"certId": cert_id, "domainName": record["domain_name"]}),
+                )
+            }
+            other => panic!("unexpected method {other}"),
+        };
+        assert_eq!(
+            answer["accepted"], true,
+            "{record} was not accepted: {answer}"
+        );
+        assert_eq!(record["verified"], false);
+    }
+    assert_eq!(sandbox.order(&cert_id)["status"], "COMPLETE");
+
+    ws.terraform(&["apply", "-refresh-only", "-auto-approve"])
+        .success();
+    let refreshed: serde_json::Value = serde_json::from_str(
+        &ws.terraform(&["output", "-json", "dcv_records"])
+            .success()
+            .stdout,
+    )
+    .expect("JSON");
+    assert!(
+        refreshed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|r| r["verified"] == true),
+        "{refreshed:#}"
+    );
+    let settled = ws.terraform(&["plan", "-detailed-exitcode"]);
+    assert_eq!(settled.code, Some(0), "{}", settled.output());
+}
+
+#[test]
+fn digicert_orders_ask_for_txt_records() {
+    let sandbox = Sandbox::start(&["--seed-certificate", "7654321:20:digicert"]);
+    let ws = quickstart(&sandbox, "7654321");
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let records: serde_json::Value = serde_json::from_str(
+        &ws.terraform(&["output", "-json", "dns_records"])
+            .success()
+            .stdout,
+    )
+    .expect("JSON");
+    let apex = &records["example.com"];
+    assert_eq!(apex["type"], "TXT", "{records:#}");
+    assert_eq!(apex["name"], "_dnsauth.example.com");
+    let answer = sandbox.post(
+        "/sandbox/dns",
+        serde_json::json!({"name": apex["name"], "type": "TXT", "value": apex["value"]}),
+    );
+    assert_eq!(answer["accepted"], true, "{answer}");
 }
