@@ -376,3 +376,23 @@ fn an_order_the_api_no_longer_knows_is_dropped_from_state_with_a_warning() {
     );
     assert!(output.contains("1 to add"), "{output}");
 }
+
+#[test]
+fn an_explicit_ref_id_makes_a_retry_after_lost_state_adopt_the_order() {
+    let sandbox = sandbox();
+    let config = full_config(1, "HTTPS_CSR_HASH", "  ref_id = \"ci-web-2027\"");
+    let first = workspace(&sandbox, &config);
+    apply(&first);
+    let cert_id = output(&first, "cert_id");
+
+    // A second working directory plays an apply whose state was lost.
+    let retry = workspace(&sandbox, &config);
+    let run = apply(&retry);
+    assert!(
+        run.flat().contains("Existing order adopted"),
+        "{}",
+        run.output()
+    );
+    assert_eq!(output(&retry, "cert_id"), cert_id);
+    assert_eq!(sandbox.orders().len(), 1, "no second paid order");
+}

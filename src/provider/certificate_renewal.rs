@@ -75,7 +75,9 @@ pub fn schema() -> Schema {
                 "ref_id",
                 Type::String,
                 "Your own unique order ID (`refId`). When left out, the provider generates one at \
-                 create, so every order can be found again with `/ssl/certIdByrefId`.",
+                 create, so every order can be found again with `/ssl/certIdByrefId`. When set, it also \
+                 makes retries safe: if an order with this refId already exists (say an earlier apply was \
+                 interrupted after ordering), create adopts it instead of placing a second order.",
             )
             .requires_replace()
             .use_state_for_unknown(),
@@ -267,20 +269,30 @@ impl Resource for CertificateRenewal {
 
     async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let client = self.shared.client(diags)?;
-        let ref_id = planned
-            .get("ref_id")
-            .as_str()
-            .map_or_else(generate_ref_id, str::to_string);
-        let request = convert::renew_request(planned, &ref_id);
-        let cert_id = match client.renew(&request).await {
-            Ok(response) => response.cert_id,
-            Err(error) if error.may_have_placed_order() => {
-                adopt_ambiguous_order(&client, &ref_id, &error, diags).await?
-            }
-            Err(error) => {
-                diags.error("Renewal order failed", format!("{error}"));
-                return None;
-            }
+        let (ref_id, chosen_by_user) = match planned.get("ref_id").as_str() {
+            Some(ref_id) => (ref_id.to_string(), true),
+            None => (generate_ref_id(), false),
+        };
+        let existing = if chosen_by_user {
+            existing_order(&client, &ref_id, diags).await
+        } else {
+            None
+        };
+        let cert_id = match existing {
+            Some(cert_id) => cert_id,
+            None => match client
+                .renew(&convert::renew_request(planned, &ref_id))
+                .await
+            {
+                Ok(response) => response.cert_id,
+                Err(error) if error.may_have_placed_order() => {
+                    adopt_ambiguous_order(&client, &ref_id, &error, diags).await?
+                }
+                Err(error) => {
+                    diags.error("Renewal order failed", format!("{error}"));
+                    return None;
+                }
+            },
         };
         log::info!("renewal order placed: certId {cert_id}, refId {ref_id}");
         let mut state = planned.clone();
@@ -544,6 +556,34 @@ fn generate_ref_id() -> String {
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("tf{suffix}")
+}
+
+/// A `ref_id` the user chose is an idempotency key: when an order with it
+/// already exists (an earlier apply placed it, then lost its state), that
+/// order is adopted instead of paying for a second one.
+async fn existing_order(
+    client: &nicsrs::Client,
+    ref_id: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    match client.cert_id_by_ref_id(ref_id).await {
+        Ok(Some(cert_id)) => {
+            diags.warning(
+                "Existing order adopted",
+                format!(
+                    "NicSRS already has order {cert_id} with refId {ref_id:?}, so it was stored in the state \
+                     instead of placing a second paid order. To place a new order, set a different ref_id."
+                ),
+            );
+            Some(cert_id)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            // The API refuses a duplicate refId itself, so ordering is still safe.
+            log::warn!("looking up refId {ref_id} before ordering failed: {error}");
+            None
+        }
+    }
 }
 
 /// The renew call's outcome is unknown (timeout, connection lost after
