@@ -142,7 +142,7 @@ pub fn schema() -> Schema {
                         &format!(
                             "Domain control validation method (`dcvMethod`): one of {}. Changes update \
                              the order in place.",
-                            rules::DCV_METHODS.map(|m| format!("`{m}`")).join(", ")
+                            rules::dcv_method_names().iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
                         ),
                     ))
                     .attribute(Attribute::optional(
@@ -151,7 +151,7 @@ pub fn schema() -> Schema {
                         &format!(
                             "For the `EMAIL` method (`dcvEmail`): {} followed by the domain or one of its \
                              parent domains.",
-                            rules::DCV_EMAIL_PREFIXES.map(|p| format!("`{p}@`")).join(", ")
+                            nicsrs::types::DCV_EMAIL_PREFIXES.map(|p| format!("`{p}`")).join(", ")
                         ),
                     )),
             )

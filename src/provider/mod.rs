@@ -19,7 +19,6 @@ use crate::plugin::{
     Value,
 };
 
-pub const DEFAULT_BASE_URL: &str = "https://portal.nicsrs.com";
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
 const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
 pub const TOKEN_ENV: &str = "NICSRS_API_TOKEN";
@@ -283,12 +282,14 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
         rest
     } else {
         return Err(format!(
-            "{url:?} is not an http(s) URL. Use the portal's address, e.g. {DEFAULT_BASE_URL:?}."
+            "{url:?} is not an http(s) URL. Use the portal's address, e.g. {:?}.",
+            nicsrs::DEFAULT_BASE_URL
         ));
     };
     if rest.split(['/', '?']).next().unwrap_or_default().is_empty() {
         return Err(format!(
-            "{url:?} has no host name. Use e.g. {DEFAULT_BASE_URL:?}."
+            "{url:?} has no host name. Use e.g. {:?}.",
+            nicsrs::DEFAULT_BASE_URL
         ));
     }
     Ok(())
@@ -383,7 +384,7 @@ fn resolve(
         .as_str()
         .map(str::to_string)
         .or_else(|| env(BASE_URL_ENV).filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        .unwrap_or_else(|| nicsrs::DEFAULT_BASE_URL.to_string());
     if let Err(problem) = check_base_url(&base_url) {
         diags.attribute_error(AttributePath::root("base_url"), "Invalid base_url", problem);
     }

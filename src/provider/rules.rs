@@ -4,17 +4,12 @@
 
 use x509_parser::prelude::FromDer;
 
-/// `dcvMethod` values the seed lists.
-pub const DCV_METHODS: [&str; 4] = ["EMAIL", "HTTP_CSR_HASH", "CNAME_CSR_HASH", "HTTPS_CSR_HASH"];
+use crate::nicsrs::types::{DcvMethod, DCV_EMAIL_PREFIXES};
 
-/// The only mailboxes Sectigo sends DCV e-mail to.
-pub const DCV_EMAIL_PREFIXES: [&str; 5] = [
-    "admin",
-    "administrator",
-    "postmaster",
-    "webmaster",
-    "hostmaster",
-];
+/// The `dcvMethod` values the seed lists, as written in HCL.
+pub fn dcv_method_names() -> Vec<&'static str> {
+    DcvMethod::ALL.iter().map(|m| m.as_str()).collect()
+}
 
 pub const MAX_YEARS: f64 = 6.0;
 
@@ -29,12 +24,12 @@ pub fn check_years(years: f64) -> Result<u8, String> {
 }
 
 pub fn check_dcv_method(method: &str) -> Result<(), String> {
-    if DCV_METHODS.contains(&method) {
+    if DcvMethod::parse(method).is_some() {
         Ok(())
     } else {
         Err(format!(
             "dcv_method is {method:?}; expected one of {}.",
-            DCV_METHODS.join(", ")
+            dcv_method_names().join(", ")
         ))
     }
 }
@@ -59,11 +54,12 @@ pub fn check_dcv_email(email: &str, domain_name: &str) -> Result<(), String> {
             base_domain(domain_name)
         ));
     };
-    if !DCV_EMAIL_PREFIXES.contains(&local.to_ascii_lowercase().as_str()) {
+    let mailbox = format!("{}@", local.to_ascii_lowercase());
+    if !DCV_EMAIL_PREFIXES.contains(&mailbox.as_str()) {
         return Err(format!(
-            "dcv_email {email:?} uses the mailbox {local:?}; the CA only sends validation mail to {}@ \
+            "dcv_email {email:?} uses the mailbox {local:?}; the CA only sends validation mail to {} \
              followed by the domain or one of its parent domains.",
-            DCV_EMAIL_PREFIXES.join("@, ")
+            DCV_EMAIL_PREFIXES.join(", ")
         ));
     }
     let domain = base_domain(domain_name).to_ascii_lowercase();
