@@ -146,6 +146,25 @@ pub fn is_not_found(code: i64, errors: &[String]) -> bool {
 /// *Inferred:* The code for a renewal of a certificate that expires in more
 /// than [`RENEWAL_WINDOW_DAYS`] days, or that is not issued: "certificate
 /// status does not allow this".
+/// The order status of a cancelled order (collect's top-level `status`).
+pub const STATUS_CANCELLED: &str = "CANCELLED";
+
+/// Inferred: NicSRS refuses a renew whose `refId` an earlier order already
+/// carries, with code `-1` and a message about the refId. The provider
+/// relies on its own lookup before ordering; this refusal is the second
+/// line of defence, and the sandbox answers it with this wording.
+pub const REF_ID_TAKEN_MESSAGE: &str = "refId already used";
+
+/// Whether an error answer is the refusal of an already used refId.
+pub fn is_ref_id_taken(code: i64, errors: &[String]) -> bool {
+    code == VALIDATION_FAILED
+        && errors.iter().any(|e| {
+            let e = e.to_ascii_lowercase();
+            e.contains("refid")
+                && (e.contains("used") || e.contains("exist") || e.contains("duplicate"))
+        })
+}
+
 pub const RENEW_NOT_ALLOWED_CODE: i64 = CERT_STATUS;
 
 /// *Seed:* Renewal is possible when the certificate expires within this many days.

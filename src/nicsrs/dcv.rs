@@ -70,6 +70,16 @@ pub fn csr_names(
     names
 }
 
+/// The DER SubjectPublicKeyInfo of a PEM CSR: what decides which private
+/// key the issued certificate works with.
+pub fn csr_public_key(pem: &str) -> Result<Vec<u8>, CsrPemError> {
+    use x509_parser::prelude::FromDer as _;
+    let der = pem_to_der(pem)?;
+    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(&der)
+        .map_err(|_| CsrPemError("not a PKCS#10 certificate signing request".into()))?;
+    Ok(csr.certification_request_info.subject_pki.raw.to_vec())
+}
+
 /// The DER bytes of the first PEM block in `pem` (any label); a bare base64
 /// body without the BEGIN/END lines is accepted too.
 pub fn pem_to_der(pem: &str) -> Result<Vec<u8>, CsrPemError> {

@@ -11,6 +11,7 @@
 pub mod codes;
 pub mod dcv;
 pub mod error;
+pub mod ordering;
 pub mod retry;
 pub mod secret;
 pub mod types;
@@ -501,7 +502,14 @@ mod tests {
     async fn documented_codes_become_api_errors() {
         let sb = testkit::start(testkit::config()).await;
         let admin = Admin::new(&sb);
-        let client = testkit::client(&sb.url(), FAST);
+        // Without retries: -2 is retried on reads (see the next test).
+        let client = Client::new(ClientConfig {
+            base_url: sb.url(),
+            token: ApiToken::new(crate::sandbox::DEFAULT_TOKEN),
+            timeout: FAST,
+            retry: RetryPolicy::none(),
+        })
+        .expect("client");
         for code in [-1i64, -2, -3, -4, -5, -6, -7, 400] {
             admin
                 .faults(json!({"rules": [{"path": "/ssl/collect", "fault": "api_error", "code": code, "count": 1,
@@ -553,6 +561,23 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(!err.may_have_placed_order());
+    }
+
+    #[tokio::test]
+    async fn busy_answers_to_reads_are_retried() {
+        let sb = testkit::start(testkit::config()).await;
+        let admin = Admin::new(&sb);
+        let client = testkit::client(&sb.url(), FAST);
+        admin
+            .faults(json!({"rules": [{"path": "/ssl/collect", "fault": "api_error", "code": -2, "count": 3,
+                "errors": ["Order does not exist or system busy, please retry"]}]}))
+            .await;
+        let collected = client
+            .collect(testkit::SEED_ID)
+            .await
+            .expect("fourth attempt");
+        assert_eq!(collected.status.as_deref(), Some("COMPLETE"));
+        assert_eq!(admin.count("/ssl/collect").await, 4);
     }
 
     #[tokio::test]

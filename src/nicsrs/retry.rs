@@ -1,7 +1,8 @@
 //! The one retry policy.
 //!
 //! - Idempotent reads (`collect`, `certIdByrefId`) are retried on connection
-//!   failures, timeouts, lost connections and HTTP 429/502/503/504, with
+//!   failures, timeouts, lost connections, HTTP 429 and 5xx, and code `-2`
+//!   ("does not exist or system busy, please retry"), with
 //!   exponential backoff and jitter, honouring `Retry-After` (seconds).
 //! - `renew` is retried only when the request provably never left this
 //!   machine ([`Error::NotSent`]): a renewal that may have reached NicSRS is
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
+use super::codes;
 use super::error::{Error, Operation};
 
 /// When and how often to retry.
@@ -96,11 +98,11 @@ pub fn is_retryable(op: Operation, error: &Error) -> bool {
         Operation::Cancel | Operation::UpdateDcv => false,
         Operation::Collect | Operation::CertIdByRefId => match error {
             Error::NotSent { .. } | Error::Timeout { .. } | Error::ConnectionLost { .. } => true,
-            Error::HttpStatus { status, .. } => matches!(status, 429 | 502 | 503 | 504),
-            Error::Config { .. }
-            | Error::NotJson { .. }
-            | Error::BadShape { .. }
-            | Error::Api { .. } => false,
+            Error::HttpStatus { status, .. } => *status == 429 || *status >= 500,
+            // "-2: order does not exist or system busy, please retry": a
+            // read must not conclude "gone" from one such answer.
+            Error::Api { code, .. } => *code == codes::UNKNOWN_ERROR,
+            Error::Config { .. } | Error::NotJson { .. } | Error::BadShape { .. } => false,
         },
     }
 }
@@ -130,14 +132,18 @@ mod tests {
         ));
         assert!(is_retryable(Operation::CertIdByRefId, &status(503, None)));
         assert!(is_retryable(Operation::Collect, &status(429, None)));
-        assert!(!is_retryable(Operation::Collect, &status(500, None)));
+        assert!(is_retryable(Operation::Collect, &status(500, None)));
+        assert!(!is_retryable(Operation::Collect, &status(404, None)));
         assert!(!is_retryable(Operation::Renew, &timeout(Operation::Renew)));
         assert!(!is_retryable(
             Operation::Cancel,
             &timeout(Operation::Cancel)
         ));
-        let api = Error::api(Operation::Collect, -2, vec![], None);
-        assert!(!is_retryable(Operation::Collect, &api));
+        let busy = Error::api(Operation::Collect, -2, vec![], None);
+        assert!(is_retryable(Operation::Collect, &busy));
+        let invalid = Error::api(Operation::Collect, -1, vec![], None);
+        assert!(!is_retryable(Operation::Collect, &invalid));
+        assert!(!is_retryable(Operation::Renew, &busy));
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub(crate) fn seed_certificate(
         end_date: Some(end),
         due_date: Some(end),
         cancelled_at: None,
+        cancel_seq: None,
         cancel_reason: None,
         domains: domains
             .iter()

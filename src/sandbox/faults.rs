@@ -40,6 +40,10 @@ pub enum Fault {
     /// Processes the request (an order is recorded), then waits `delay_ms`
     /// before answering: beyond the client timeout this is "timeout after commit".
     DelayAfterCommit,
+    /// Answers 504 at once (the front end gave up) and processes the
+    /// request `delay_ms` later: a backend that commits after the client
+    /// stopped waiting.
+    LateCommit,
     /// Processes the request, then breaks the connection without a complete
     /// answer: "connection lost after sending".
     DropAfterCommit,
@@ -62,7 +66,7 @@ pub struct FaultRule {
     /// `Retry-After` seconds for `http429`/`http503` (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
-    /// Milliseconds for `delay`/`delay_after_commit` (default 5000).
+    /// Milliseconds for `delay`/`delay_after_commit`/`late_commit` (default 5000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
     /// `code` for `api_error` (default -2).

@@ -184,7 +184,11 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
     }
     if let Some(r) = &valid.ref_id {
         if store.find_by_ref_id(r).is_some() {
-            return field_error(codes::VALIDATION_FAILED, "refId", "refId already used");
+            return field_error(
+                codes::VALIDATION_FAILED,
+                "refId",
+                codes::REF_ID_TAKEN_MESSAGE,
+            );
         }
     }
     let cert_id = store.new_cert_id();
@@ -218,6 +222,7 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
         end_date: None,
         due_date: None,
         cancelled_at: None,
+        cancel_seq: None,
         cancel_reason: None,
         domains: valid.domains.clone(),
         dcv: dcv.clone(),
@@ -355,6 +360,11 @@ async fn cancel(State(app): State<Arc<App>>, form: FormResult) -> Response {
     order.status = OrderStatus::Cancelled;
     order.cancelled_at = Some(now);
     order.cancel_reason = Some(reason);
+    let cert_id = order.cert_id.clone();
+    let seq = store.next_seq();
+    if let Some(order) = store.state.orders.get_mut(&cert_id) {
+        order.cancel_seq = Some(seq);
+    }
     if let Err(e) = store.save() {
         return persist_failed(&e);
     }
@@ -555,6 +565,15 @@ async fn inject_faults(State(app): State<Arc<App>>, req: Request, next: Next) ->
             let resp = next.run(req).await;
             tokio::time::sleep(delay).await;
             resp
+        }
+        Fault::LateCommit => {
+            // The front end gives up at once; the backend records the order
+            // `delay_ms` later, after the client has stopped waiting.
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                drop(next.run(req).await);
+            });
+            html(StatusCode::GATEWAY_TIMEOUT, "504 Gateway Timeout")
         }
         Fault::DropAfterCommit => {
             // Run the handler (the order is recorded), throw its answer away

@@ -146,6 +146,10 @@ pub struct Order {
     /// When it was cancelled.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub cancelled_at: Option<OffsetDateTime>,
+    /// The sequence number taken when it was cancelled, so tests can tell
+    /// whether an order was placed before or after a cancel.
+    #[serde(default)]
+    pub cancel_seq: Option<u64>,
     /// `reason` of the cancel call.
     pub cancel_reason: Option<String>,
     /// The domains and their DCV state.

@@ -191,6 +191,20 @@ impl Admin {
             .unwrap_or(0)
     }
 
+    /// Every order placed through `/ssl/renew` (seeded certificates left out).
+    pub async fn placed_orders(&self) -> Vec<Value> {
+        let all = self.get("/sandbox/orders").await;
+        all["orders"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|o| o["seeded"] != Value::Bool(true))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The order `cert_id` as `GET /sandbox/orders` lists it.
     pub async fn order(&self, cert_id: &str) -> Value {
         let all = self.get("/sandbox/orders").await;
