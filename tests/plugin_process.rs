@@ -111,3 +111,59 @@ fn with_automtls_the_line_carries_an_unpadded_localhost_certificate() {
     signal(&child, "TERM");
     assert!(wait_for_exit(&mut child, Duration::from_secs(3)).is_some());
 }
+
+/// Whether process `pid` is still running (a zombie counts as exited).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn the_provider_exits_when_its_parent_is_killed() {
+    let base = tempfile::tempdir().expect("temp dir");
+    // A stand-in for Terraform: a shell that starts the provider and waits.
+    let mut parent = Command::new("sh")
+        .args([
+            "-c",
+            "\"$0\" & echo \"pid $!\"; wait",
+            env!("CARGO_BIN_EXE_terraform-provider-nicsrs"),
+        ])
+        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_UNIX_SOCKET_DIR", base.path())
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the parent shell");
+    let mut lines = BufReader::new(parent.stdout.take().expect("stdout")).lines();
+    let pid: u32 = lines
+        .next()
+        .and_then(Result::ok)
+        .and_then(|l| l.strip_prefix("pid ").map(str::to_string))
+        .and_then(|p| p.parse().ok())
+        .expect("the provider's pid");
+    let handshake = lines.next().and_then(Result::ok).expect("handshake line");
+    assert!(handshake.starts_with("1|6|unix|"), "{handshake}");
+    assert!(running(pid));
+    signal(&parent, "KILL");
+    parent.wait().expect("reap the parent");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !running(pid),
+        "the provider (pid {pid}) outlived its parent by 5 s"
+    );
+    assert_eq!(
+        std::fs::read_dir(base.path()).expect("socket dir").count(),
+        0,
+        "socket directory left behind"
+    );
+}

@@ -429,9 +429,12 @@ impl pb::provider_server::Provider for ProviderService {
                     &prior,
                     &proposed,
                     &config,
+                    &request.prior_private,
                     &mut diags,
-                );
+                )
+                .await;
                 response.planned_state = encode(&plan.planned, &ty, &mut diags);
+                response.planned_private = plan.private;
                 response.requires_replace =
                     plan.requires_replace.iter().map(path_to_proto).collect();
             }
@@ -461,7 +464,9 @@ impl pb::provider_server::Provider for ProviderService {
                     resource.delete(&prior, &mut diags).await;
                     Some(Value::Null)
                 } else if prior.is_null() {
-                    resource.create(&planned, &mut diags).await
+                    resource
+                        .create(&planned, &request.planned_private, &mut diags)
+                        .await
                 } else {
                     resource.update(&prior, &planned, &mut diags).await
                 };
@@ -577,7 +582,9 @@ impl pb::provider_server::Provider for ProviderService {
 
 fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
-        plan_destroy: false,
+        // Terraform 1.3+ then plans destroys through us, so the renewal
+        // can say what a destroy does to a paid order.
+        plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
     }

@@ -74,9 +74,22 @@ pub trait Resource: Send + Sync {
 
     /// Runs after the engine's generic planning (see [`plan`]); may adjust
     /// the planned value and the replace paths, and add warnings.
-    fn modify_plan(&self, _change: &PlanChange, _plan: &mut Plan, _diags: &mut Diagnostics) {}
+    /// Also called for a destroy (planned null), to warn about it.
+    async fn modify_plan(
+        &self,
+        _change: &PlanChange<'_>,
+        _plan: &mut Plan,
+        _diags: &mut Diagnostics,
+    ) {
+    }
 
-    async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    /// `private` is what the plan hook left in [`Plan::private`].
+    async fn create(
+        &self,
+        planned: &Value,
+        private: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
 
     /// `None` when the remote object is gone: Terraform drops it from state.
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value>;
@@ -161,7 +174,7 @@ mod tests {
                 Block::new("").attribute(Attribute::required("name", Type::String, "")),
             )
         }
-        async fn create(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+        async fn create(&self, _: &Value, _: &[u8], _: &mut Diagnostics) -> Option<Value> {
             None
         }
         async fn read(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {

@@ -15,7 +15,12 @@ use super::Resource;
 pub struct PlanChange<'a> {
     /// Null when the resource is being created.
     pub prior: &'a Value,
+    /// Null when the resource is being destroyed.
     pub config: &'a Value,
+    /// The provider's private data from the prior state, or, when Terraform
+    /// plans the create half of a replacement, from the first plan of it:
+    /// the only way the create half can learn what it replaces.
+    pub prior_private: &'a [u8],
 }
 
 impl PlanChange<'_> {
@@ -24,24 +29,44 @@ impl PlanChange<'_> {
     }
 }
 
+impl PlanChange<'_> {
+    pub fn is_destroy(&self) -> bool {
+        self.config.is_null()
+    }
+}
+
 pub struct Plan {
     pub planned: Value,
     pub requires_replace: Vec<AttributePath>,
+    /// Private data handed to apply (and to the create half of a replacement).
+    pub private: Vec<u8>,
 }
 
-pub fn plan_resource_change(
+pub async fn plan_resource_change(
     resource: &dyn Resource,
     schema: &Schema,
     prior: &Value,
     proposed: &Value,
     config: &Value,
+    prior_private: &[u8],
     diags: &mut Diagnostics,
 ) -> Plan {
+    let change = PlanChange {
+        prior,
+        config,
+        prior_private,
+    };
     if proposed.is_null() {
-        return Plan {
+        // Destroy: the hook may only warn; the plan stays null.
+        let mut plan = Plan {
             planned: Value::Null,
             requires_replace: Vec::new(),
+            private: prior_private.to_vec(),
         };
+        resource.modify_plan(&change, &mut plan, diags).await;
+        plan.planned = Value::Null;
+        plan.requires_replace.clear();
+        return plan;
     }
     let mut planned = proposed.clone();
     apply_defaults(&schema.block, &mut planned, config);
@@ -56,9 +81,9 @@ pub fn plan_resource_change(
     let mut plan = Plan {
         planned,
         requires_replace,
+        private: prior_private.to_vec(),
     };
-    let change = PlanChange { prior, config };
-    resource.modify_plan(&change, &mut plan, diags);
+    resource.modify_plan(&change, &mut plan, diags).await;
     plan
 }
 
@@ -165,7 +190,7 @@ mod tests {
         fn schema(&self) -> Schema {
             test_schema()
         }
-        async fn create(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+        async fn create(&self, _: &Value, _: &[u8], _: &mut Diagnostics) -> Option<Value> {
             None
         }
         async fn read(&self, state: &Value, _: &mut Diagnostics) -> Option<Value> {
@@ -197,14 +222,18 @@ mod tests {
     }
 
     fn run(prior: &Value, proposed: &Value, config: &Value) -> Plan {
-        plan_resource_change(
-            &Plain,
-            &test_schema(),
-            prior,
-            proposed,
-            config,
-            &mut Diagnostics::new(),
-        )
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(plan_resource_change(
+                &Plain,
+                &test_schema(),
+                prior,
+                proposed,
+                config,
+                &[],
+                &mut Diagnostics::new(),
+            ))
     }
 
     fn config(name: &str, note: Option<&str>) -> Value {

@@ -1,7 +1,7 @@
 //! Runs the plugin: checks how we were started, binds a private Unix socket,
 //! sets up AutoMTLS, prints the handshake line, and serves until Terraform
-//! says Shutdown (or SIGTERM). SIGINT is ignored: Terraform forwards Ctrl-C
-//! to us and then calls StopProvider itself.
+//! says Shutdown (or SIGTERM, or Terraform dies). SIGINT is ignored:
+//! Terraform forwards Ctrl-C to us and then calls StopProvider itself.
 
 use std::io::Write;
 use std::pin::Pin;
@@ -114,9 +114,28 @@ async fn run(provider: Arc<dyn Provider>) -> Result<(), String> {
         result = &mut server => result.map_err(|e| format!("gRPC server failed: {e}"))?,
         _ = shutdown.notified() => stop_gracefully(graceful_tx, server).await,
         _ = sigterm.recv() => stop_gracefully(graceful_tx, server).await,
+        parent = parent_gone() => {
+            log::warn!("Terraform (process {parent}) is gone; stopping");
+            stop_gracefully(graceful_tx, server).await
+        }
     }
     drop(dir);
     Ok(())
+}
+
+/// Resolves (with the old parent's pid) once the process that started us
+/// has died: a SIGKILLed Terraform never says Shutdown, and an orphaned
+/// provider would linger with requests in flight. Orphans are re-parented,
+/// so a changed parent pid is the sign.
+async fn parent_gone() -> u32 {
+    const POLL: Duration = Duration::from_millis(250);
+    let parent = std::os::unix::process::parent_id();
+    loop {
+        tokio::time::sleep(POLL).await;
+        if std::os::unix::process::parent_id() != parent {
+            return parent;
+        }
+    }
 }
 
 /// Lets requests in flight finish, but never past Terraform's patience.

@@ -6,13 +6,14 @@
 use std::sync::Arc;
 
 use crate::nicsrs;
+use crate::nicsrs::ordering;
 use crate::plugin::{
     Attribute, AttributePath, Block, Diagnostics, NestedBlock, Plan, PlanChange, Resource, Schema,
     Type, Value,
 };
 
 use super::contact::{contact_block, validate_contact};
-use super::{convert, dcv, refresh_order, rules, Refresh, Shared};
+use super::{convert, dcv, refresh_order, rules, IfMissing, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
 
@@ -213,8 +214,9 @@ impl Resource for CertificateRenewal {
         validate_renewal(config, diags);
     }
 
-    fn modify_plan(&self, change: &PlanChange, plan: &mut Plan, diags: &mut Diagnostics) {
-        if plan.planned.is_null() {
+    async fn modify_plan(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
+        if change.is_destroy() {
+            warn_destroy(change.prior, diags);
             return;
         }
         let domain_info = plan.planned.get("domain_info").clone();
@@ -227,22 +229,22 @@ impl Resource for CertificateRenewal {
                 .set("dns_records", dcv::planned_dns_records(&domain_info));
         }
         if change.is_create() {
-            let years = plan
-                .planned
-                .get("years")
-                .as_f64()
-                .map_or("the configured number of".into(), |y| y.to_string());
-            let renew_id = plan
-                .planned
-                .get("renew_id")
-                .as_str()
-                .unwrap_or("(known after apply)");
-            diags.warning(
-                "Applying places a paid renewal order",
-                format!("Creating {TYPE_NAME} renews certificate {renew_id} for {years} year(s) at NicSRS, which charges your reseller balance."),
-            );
+            let replacing = PlanPrivate::decode(change.prior_private).prior_ref_id;
+            self.plan_order(
+                change.config,
+                &mut plan.planned,
+                replacing.as_deref(),
+                diags,
+            )
+            .await;
             return;
         }
+        // The create half of a replacement is planned next, with a null
+        // prior and this private data: it must know which order it replaces.
+        plan.private = PlanPrivate {
+            prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
+        }
+        .encode();
         if change.prior.get("renew_id").is_null() {
             // Imported: the configuration's arguments are adopted into state,
             // they do not describe a new order.
@@ -250,56 +252,69 @@ impl Resource for CertificateRenewal {
             return;
         }
         if !plan.requires_replace.is_empty() {
-            let changed: Vec<String> = plan
-                .requires_replace
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            diags.warning(
-                "Replacement places a new paid renewal order",
-                format!(
-                    "Changing {} cannot be done to an existing order: Terraform will forget order {} and \
-                     place a new paid renewal order. Only dcv_method and dcv_email change in place.",
-                    changed.join(", "),
-                    change.prior.get("cert_id").as_str().unwrap_or("?"),
-                ),
-            );
+            plan_replacement(change, plan, diags);
         }
     }
 
-    async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn create(
+        &self,
+        planned: &Value,
+        private: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let request = match convert::renew_request(planned) {
+            Ok(request) => request,
+            Err(problem) => {
+                diags.error(
+                    "Renewal order not placed",
+                    format!("The planned renewal is incomplete ({problem}). This is a bug in the provider; no order was placed."),
+                );
+                return None;
+            }
+        };
         let client = self.shared.client(diags)?;
-        let (ref_id, chosen_by_user) = match planned.get("ref_id").as_str() {
-            Some(ref_id) => (ref_id.to_string(), true),
-            None => (generate_ref_id(), false),
+        // What the plan showed is what is ordered: a known planned refId is
+        // used exactly (a derived one included); an unknown one is derived now.
+        let policy = match planned.get("ref_id").as_str() {
+            Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
+            None => ordering::RefIdPolicy::Derived,
         };
-        let existing = if chosen_by_user {
-            existing_order(&client, &ref_id, diags).await
-        } else {
-            None
+        let replacing = PlanPrivate::decode(private).prior_ref_id;
+        let intent = ordering::Intent {
+            request: &request,
+            policy,
+            replacing: replacing.as_deref(),
         };
-        let cert_id = match existing {
-            Some(cert_id) => cert_id,
-            None => match client
-                .renew(&convert::renew_request(planned, &ref_id))
-                .await
-            {
-                Ok(response) => response.cert_id,
-                Err(error) if error.may_have_placed_order() => {
-                    adopt_ambiguous_order(&client, &ref_id, &error, diags).await?
-                }
-                Err(error) => {
-                    diags.error("Renewal order failed", format!("{error}"));
-                    return None;
-                }
+        let ordered = match ordering::order_once(
+            &client,
+            &intent,
+            None,
+            &self.shared.claims,
+            &self.shared.ambiguity_window,
+        )
+        .await
+        {
+            Ok(ordered) => ordered,
+            Err(error) => {
+                report_order_error(&error, diags);
+                return None;
+            }
+        };
+        report_outcome(&ordered, diags);
+        log::info!(
+            "renewal order {}: certId {}, refId {}",
+            match ordered.outcome {
+                ordering::Outcome::Placed => "placed",
+                _ => "adopted",
             },
-        };
-        log::info!("renewal order placed: certId {cert_id}, refId {ref_id}");
+            ordered.cert_id,
+            ordered.ref_id
+        );
         let mut state = planned.clone();
-        state.set("ref_id", ref_id.into());
-        state.set("cert_id", cert_id.clone().into());
-        state.set("id", cert_id.clone().into());
-        refresh_from_order(&client, &cert_id, &mut state, diags).await;
+        state.set("ref_id", ordered.ref_id.into());
+        state.set("cert_id", ordered.cert_id.clone().into());
+        state.set("id", ordered.cert_id.clone().into());
+        refresh_from_order(&client, &ordered.cert_id, &mut state, diags).await;
         Some(state)
     }
 
@@ -310,8 +325,12 @@ impl Resource for CertificateRenewal {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        let if_missing = state
+            .get("ref_id")
+            .as_str()
+            .map_or(IfMissing::Keep, IfMissing::ConfirmByRefId);
         let mut state = state.clone();
-        match refresh_order(&client, &cert_id, "Renewal order", diags).await {
+        match refresh_order(&client, &cert_id, "Renewal order", if_missing, diags).await {
             Refresh::Found(collected) => set_order_fields(&mut state, *collected),
             Refresh::Gone => return None,
             Refresh::Unreadable => {}
@@ -547,86 +566,312 @@ fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// Unique enough to never collide, short, and recognisably ours.
-fn generate_ref_id() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    let suffix: String = (0..16)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect();
-    format!("tf{suffix}")
+/// The provider's private data of a planned renewal.
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct PlanPrivate {
+    /// The refId of the order the plan started from: for the create half of
+    /// a replacement, the order being replaced, which is never adopted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prior_ref_id: Option<String>,
 }
 
-/// A `ref_id` the user chose is an idempotency key: when an order with it
-/// already exists (an earlier apply placed it, then lost its state), that
-/// order is adopted instead of paying for a second one.
-async fn existing_order(
-    client: &nicsrs::Client,
-    ref_id: &str,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    match client.cert_id_by_ref_id(ref_id).await {
-        Ok(Some(cert_id)) => {
-            diags.warning(
-                "Existing order adopted",
-                format!(
-                    "NicSRS already has order {cert_id} with refId {ref_id:?}, so it was stored in the state \
-                     instead of placing a second paid order. To place a new order, set a different ref_id."
-                ),
-            );
-            Some(cert_id)
+impl PlanPrivate {
+    fn decode(bytes: &[u8]) -> PlanPrivate {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+impl CertificateRenewal {
+    /// Plans the order of a create: its `ref_id` (the chosen one, or the
+    /// derived one once every argument is known) and, when the API can be
+    /// asked, whether an order with it exists already.
+    async fn plan_order(
+        &self,
+        config: &Value,
+        planned: &mut Value,
+        replacing: Option<&str>,
+        diags: &mut Diagnostics,
+    ) {
+        let chosen = config.get("ref_id").as_str().map(str::to_string);
+        if let (Some(chosen), Some(replaced)) = (&chosen, replacing) {
+            if chosen == replaced {
+                diags.attribute_error(
+                    AttributePath::root("ref_id"),
+                    "ref_id names the order being replaced",
+                    format!(
+                        "A replacement places a new order, which needs a new ref_id; {chosen:?} names the \
+                         order being replaced. Set a new ref_id, or remove ref_id to let the provider derive one."
+                    ),
+                );
+                return;
+            }
         }
-        Ok(None) => None,
-        Err(error) => {
-            // The API refuses a duplicate refId itself, so ordering is still safe.
-            log::warn!("looking up refId {ref_id} before ordering failed: {error}");
-            None
+        if chosen.is_none() && !config.get("ref_id").is_unknown() {
+            planned.set("ref_id", Value::Unknown);
+        }
+        let renew_id = planned
+            .get("renew_id")
+            .as_str()
+            .unwrap_or("(known after apply)")
+            .to_string();
+        let years = planned
+            .get("years")
+            .as_f64()
+            .map_or("the configured number of".into(), |y| y.to_string());
+        let paid_order = |diags: &mut Diagnostics| {
+            diags.warning(
+                "Applying places a paid renewal order",
+                format!("Creating {TYPE_NAME} renews certificate {renew_id} for {years} year(s) at NicSRS, which charges your reseller balance."),
+            )
+        };
+        let (Ok(request), Some(client)) = (
+            convert::renew_request(planned),
+            self.shared.client_if_ready(),
+        ) else {
+            paid_order(diags);
+            return;
+        };
+        let policy = match chosen {
+            Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id),
+            None => ordering::RefIdPolicy::Derived,
+        };
+        let intent = ordering::Intent {
+            request: &request,
+            policy,
+            replacing,
+        };
+        match ordering::decide(&client, &intent).await {
+            Ok(ordering::Decision::Place { ref_id }) => {
+                planned.set("ref_id", ref_id.into());
+                paid_order(diags);
+            }
+            Ok(ordering::Decision::Adopt { ref_id, cert_id }) => {
+                diags.warning(
+                    "Existing order will be adopted",
+                    format!(
+                        "NicSRS already has order {cert_id} with refId {ref_id:?} for this renewal (an \
+                         earlier apply placed it and its state was lost or interrupted). Applying stores it \
+                         in the state; no new order is placed."
+                    ),
+                );
+                planned.set("ref_id", ref_id.into());
+            }
+            Err(ordering::OrderError::Lookup(error)) => {
+                log::warn!("plan-time refId lookup failed: {error}");
+                paid_order(diags);
+            }
+            Err(error) => report_order_error(&error, diags),
         }
     }
 }
 
-/// The renew call's outcome is unknown (timeout, connection lost after
-/// sending): never send it again; look the order up by its `refId`.
-async fn adopt_ambiguous_order(
-    client: &nicsrs::Client,
-    ref_id: &str,
-    renew_error: &nicsrs::Error,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    match client.cert_id_by_ref_id(ref_id).await {
-        Ok(Some(cert_id)) => {
-            diags.warning(
-                "Renewal order recovered",
+/// The first plan of a replacement: a user-chosen `ref_id` must change
+/// with it, and the warning says what happens to the old order.
+fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
+    let prior_ref_id = change.prior.get("ref_id").as_str();
+    let cert_id = change.prior.get("cert_id").as_str().unwrap_or("?");
+    if let Some(chosen) = change.config.get("ref_id").as_str() {
+        if Some(chosen) == prior_ref_id {
+            diags.attribute_error(
+                AttributePath::root("ref_id"),
+                "A replacement needs a new ref_id",
                 format!(
-                    "The renew call did not complete ({renew_error}), but NicSRS has order {cert_id} for \
-                     refId {ref_id:?}; it was stored in the state. No second order was placed."
+                    "A replacement places a new order, which needs a new ref_id; {chosen:?} names order \
+                     {cert_id}. Set a new ref_id (or remove it to let the provider derive one), or undo the \
+                     change to {}.",
+                    paths_text(&plan.requires_replace)
                 ),
             );
-            Some(cert_id)
+            return;
         }
-        Ok(None) => {
+    } else {
+        plan.planned.set("ref_id", Value::Unknown);
+    }
+    let old_order = if change.prior.get("cancel_on_destroy").as_bool() == Some(true) {
+        format!(
+            "cancels order {cert_id} ({}) and places a new paid renewal order. Without \
+             `lifecycle {{ create_before_destroy = true }}` the old order is cancelled before the new one \
+             exists; add it so the new order is placed first.",
+            status_consequence(change.prior)
+        )
+    } else {
+        format!("forgets order {cert_id} (it stays at NicSRS) and places a new paid renewal order.")
+    };
+    diags.warning(
+        "Replacement places a new paid renewal order",
+        format!(
+            "Changing {} cannot be done to an existing order: applying {old_order} Only dcv_method and \
+             dcv_email change in place.",
+            paths_text(&plan.requires_replace)
+        ),
+    );
+}
+
+/// A destroy's warning (Terraform 1.3 and later plan destroys through us).
+fn warn_destroy(prior: &Value, diags: &mut Diagnostics) {
+    let cert_id = prior.get("cert_id").as_str().unwrap_or("?");
+    if prior.get("cancel_on_destroy").as_bool() == Some(true) {
+        diags.warning(
+            format!("Destroy cancels order {cert_id}"),
+            format!(
+                "cancel_on_destroy = true: destroying cancels order {cert_id} at NicSRS ({}).",
+                status_consequence(prior)
+            ),
+        );
+    } else {
+        diags.warning(
+            format!("Destroy forgets order {cert_id}"),
+            format!(
+                "Destroying removes order {cert_id} from the state only; it stays at NicSRS. Set \
+                 cancel_on_destroy = true to cancel it instead."
+            ),
+        );
+    }
+}
+
+fn status_consequence(prior: &Value) -> String {
+    match prior.get("status").as_str() {
+        Some("COMPLETE") => "status COMPLETE: its certificate stops working".into(),
+        Some("PENDING") => "status PENDING: it will never be issued".into(),
+        Some(status) => format!("status {status}"),
+        None => "status unknown".into(),
+    }
+}
+
+fn paths_text(paths: &[AttributePath]) -> String {
+    let mut names: Vec<String> = paths.iter().map(ToString::to_string).collect();
+    names.sort();
+    names.dedup();
+    names.join(", ")
+}
+
+/// The diagnostic for an order that was not obtained. Each says whether an
+/// order may exist and what the next apply does.
+fn report_order_error(error: &ordering::OrderError, diags: &mut Diagnostics) {
+    use ordering::OrderError as E;
+    let at_ref_id = AttributePath::root("ref_id");
+    match error {
+        E::BadRequest(problem) => diags.attribute_error(
+            AttributePath::root("csr"),
+            "Invalid csr",
+            format!("{problem}. No order was placed."),
+        ),
+        E::Lookup(error) => diags.error(
+            "Cannot check for an existing order",
+            format!(
+                "Before ordering, the provider looks the order's refId up so that a retry never buys \
+                 twice; that lookup failed ({error}). No order was placed. It is safe to apply again."
+            ),
+        ),
+        E::Mismatch {
+            ref_id,
+            cert_id,
+            differences,
+        } => diags.attribute_error(
+            at_ref_id,
+            "ref_id names a different order",
+            format!(
+                "NicSRS order {cert_id} carries refId {ref_id:?} but differs from this renewal: {}. No \
+                 order was placed. If that order is the one you want, make the configuration match it; \
+                 otherwise set a ref_id that no other order uses.",
+                differences
+                    .iter()
+                    .map(|d| format!("{} is {} there, {} here", d.field, d.order, d.wanted))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        E::Cancelled { ref_id, cert_id } => diags.attribute_error(
+            at_ref_id,
+            "ref_id names a cancelled order",
+            format!(
+                "NicSRS order {cert_id} with refId {ref_id:?} was cancelled, and a cancelled order cannot \
+                 be adopted. To order again, set a new ref_id (or remove it to let the provider derive one)."
+            ),
+        ),
+        E::NamesReplaced { ref_id } => diags.attribute_error(
+            at_ref_id,
+            "ref_id names the order being replaced",
+            format!(
+                "A replacement places a new order, which needs a new ref_id; {ref_id:?} names the order \
+                 being replaced. Set a new ref_id, or remove ref_id to let the provider derive one."
+            ),
+        ),
+        E::Claimed {
+            ref_id,
+            other_renew_id,
+        } => diags.attribute_error(
+            at_ref_id,
+            "ref_id used by two resources",
+            format!(
+                "Another {TYPE_NAME} in this apply (renewing certificate {other_renew_id}) uses refId \
+                 {ref_id:?}; one refId names one order. Give each resource its own ref_id, or remove \
+                 ref_id to let the provider derive one."
+            ),
+        ),
+        E::Moved { planned, now } => diags.attribute_error(
+            at_ref_id,
+            "Orders changed since the plan",
+            format!(
+                "The plan was made for refId {planned:?}, but NicSRS's records now call for {now:?} (an \
+                 order was placed or cancelled meanwhile). No order was placed; plan and apply again."
+            ),
+        ),
+        E::SequenceExhausted { last } => diags.attribute_error(
+            at_ref_id,
+            "No derived ref_id left",
+            format!(
+                "Every derived refId of this renewal, up to {last:?}, names an order already. No order \
+                 was placed. Set ref_id explicitly."
+            ),
+        ),
+        E::Refused(error) => diags.error("Renewal order failed", format!("{error}")),
+        E::Unconfirmed {
+            ref_id,
+            renew_error,
+            lookup_error,
+        } => {
+            let lookups = match lookup_error {
+                None => "no order with it was found".to_string(),
+                Some(error) => format!("looking it up failed ({error})"),
+            };
             diags.error(
-                "Renewal order not placed",
+                "Renewal order not confirmed",
                 format!(
-                    "The renew call did not complete ({renew_error}), and NicSRS has no order with refId \
-                     {ref_id:?}, so no order was placed. It is safe to apply again."
+                    "The renew call did not complete ({renew_error}). It carried refId {ref_id:?}, and \
+                     over the following {}s {lookups}. The order may still appear if NicSRS records it \
+                     late. Applying again is safe: it looks refId {ref_id:?} up before ordering, adopts \
+                     the order if it exists, and orders only if it does not.",
+                    ordering::AmbiguityWindow::default().total().as_secs()
                 ),
             );
-            None
         }
-        Err(lookup_error) => {
-            diags.error(
-                "Renewal order may have been placed",
-                format!(
-                    "The renew call did not complete ({renew_error}), and looking the order up by refId \
-                     failed too ({lookup_error}). The order MAY HAVE BEEN PLACED. Before applying again, \
-                     check the NicSRS portal for an order with refId {ref_id:?}; if it exists, adopt it with\n  \
-                     terraform import {TYPE_NAME}.<name> <certId>\ninstead of applying, which would order again."
-                ),
-            );
-            None
-        }
+    }
+}
+
+/// A warning when the order was adopted rather than placed.
+fn report_outcome(ordered: &ordering::Ordered, diags: &mut Diagnostics) {
+    let (cert_id, ref_id) = (&ordered.cert_id, &ordered.ref_id);
+    match &ordered.outcome {
+        ordering::Outcome::Placed => {}
+        ordering::Outcome::AdoptedExisting | ordering::Outcome::AdoptedTaken => diags.warning(
+            "Existing order adopted",
+            format!(
+                "NicSRS already has order {cert_id} with refId {ref_id:?} for this renewal, so it was \
+                 stored in the state instead of placing a second paid order."
+            ),
+        ),
+        ordering::Outcome::Recovered { renew_error } => diags.warning(
+            "Renewal order recovered",
+            format!(
+                "The renew call did not complete ({renew_error}), but NicSRS has order {cert_id} for \
+                 refId {ref_id:?}; it was stored in the state. No second order was placed."
+            ),
+        ),
     }
 }
 

@@ -9,7 +9,9 @@ use crate::plugin::{
     Attribute, AttributePath, Block, Diagnostics, NestedBlock, Resource, Schema, Type, Value,
 };
 
-use super::{dcv, is_not_found, issued, refresh_order, validate_cert_id, Refresh, Shared};
+use super::{
+    dcv, is_not_found, issued, refresh_order, validate_cert_id, IfMissing, Refresh, Shared,
+};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_validation";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -95,7 +97,12 @@ impl Resource for CertificateValidation {
         }
     }
 
-    async fn create(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn create(
+        &self,
+        planned: &Value,
+        _private: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let client = self.shared.client(diags)?;
         let cert_id = planned
             .get("cert_id")
@@ -139,7 +146,7 @@ impl Resource for CertificateValidation {
         let client = self.shared.client(diags)?;
         let cert_id = state.get("cert_id").as_str().unwrap_or_default();
         let mut state = state.clone();
-        match refresh_order(&client, cert_id, "Order", diags).await {
+        match refresh_order(&client, cert_id, "Order", IfMissing::Drop, diags).await {
             Refresh::Found(collected) => {
                 state.set("status", Value::opt_string(collected.status));
                 issued::set_certificate_fields(&mut state, &collected.data);

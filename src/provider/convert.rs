@@ -10,24 +10,75 @@ fn string(value: &Value, name: &str) -> Option<String> {
     value.get(name).as_str().map(str::to_string)
 }
 
-/// The `/ssl/renew` request for a planned `nicsrs_certificate_renewal`.
-/// Validation has already run, so missing values only come from bugs and
-/// fall back to what the API would reject loudly.
-pub fn renew_request(planned: &Value, ref_id: &str) -> nicsrs::RenewRequest {
-    let domain_info = planned
-        .get("domain_info")
-        .elements()
-        .iter()
-        .map(|d| nicsrs::DomainInfo {
-            dcv_method: d
-                .get("dcv_method")
-                .as_str()
-                .and_then(nicsrs::DcvMethod::parse)
-                .unwrap_or(nicsrs::DcvMethod::CnameCsrHash),
+/// The arguments of a renewal that make up its renew call.
+const ORDER_ARGUMENTS: [&str; 10] = [
+    "renew_id",
+    "years",
+    "csr",
+    "server",
+    "unique_value",
+    "domain_info",
+    "organization_info",
+    "administrator",
+    "finance",
+    "tech",
+];
+
+/// Why a planned renewal does not give a renew call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// An argument is known only after apply (fine at plan time).
+    Unknown(&'static str),
+    /// A required argument is missing or malformed: never substituted by a
+    /// default, since every value here is part of a paid order.
+    Invalid { attribute: String, problem: String },
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::Unknown(name) => write!(f, "{name} is not known yet"),
+            NotReady::Invalid { attribute, problem } => write!(f, "{attribute}: {problem}"),
+        }
+    }
+}
+
+fn required(value: &Value, name: &str) -> Result<String, NotReady> {
+    string(value, name).ok_or_else(|| NotReady::Invalid {
+        attribute: name.to_string(),
+        problem: "missing".into(),
+    })
+}
+
+/// The `/ssl/renew` request for a planned `nicsrs_certificate_renewal`, once
+/// every argument is known.
+pub fn renew_request(planned: &Value) -> Result<nicsrs::RenewRequest, NotReady> {
+    if let Some(name) = ORDER_ARGUMENTS
+        .into_iter()
+        .find(|name| !planned.get(name).is_wholly_known())
+    {
+        return Err(NotReady::Unknown(name));
+    }
+    let mut domain_info = Vec::new();
+    for (i, d) in planned.get("domain_info").elements().iter().enumerate() {
+        let method = required(d, "dcv_method")?;
+        domain_info.push(nicsrs::DomainInfo {
+            dcv_method: nicsrs::DcvMethod::parse(&method).ok_or_else(|| NotReady::Invalid {
+                attribute: format!("domain_info[{i}].dcv_method"),
+                problem: format!("{method:?} is not a DCV method"),
+            })?,
             dcv_email: string(d, "dcv_email"),
-            domain_name: string(d, "domain_name").unwrap_or_default(),
-        })
-        .collect();
+            domain_name: required(d, "domain_name")?,
+        });
+    }
+    let years = planned.get("years").as_f64().unwrap_or_default();
+    let years = u8::try_from(years as i64)
+        .ok()
+        .filter(|y| f64::from(*y) == years)
+        .ok_or_else(|| NotReady::Invalid {
+            attribute: "years".into(),
+            problem: format!("{years} is not a whole number of years"),
+        })?;
     let organization = planned.get("organization_info");
     let organization_info = (!organization.is_null()).then(|| nicsrs::OrganizationInfo {
         organization_city: string(organization, "city"),
@@ -41,13 +92,13 @@ pub fn renew_request(planned: &Value, ref_id: &str) -> nicsrs::RenewRequest {
         let block = planned.get(name);
         (!block.is_null()).then(|| to_contact(block))
     };
-    nicsrs::RenewRequest {
-        renew_id: string(planned, "renew_id").unwrap_or_default(),
-        years: planned.get("years").as_f64().map_or(1, |y| y as u8),
-        ref_id: Some(ref_id.to_string()),
+    Ok(nicsrs::RenewRequest {
+        renew_id: required(planned, "renew_id")?,
+        years,
+        ref_id: string(planned, "ref_id"),
         params: nicsrs::RenewParams {
-            csr: string(planned, "csr").unwrap_or_default(),
-            server: string(planned, "server").unwrap_or_default(),
+            csr: required(planned, "csr")?,
+            server: required(planned, "server")?,
             unique_value: string(planned, "unique_value"),
             domain_info,
             organization_info,
@@ -55,5 +106,5 @@ pub fn renew_request(planned: &Value, ref_id: &str) -> nicsrs::RenewRequest {
             finance: optional_contact("finance"),
             tech: optional_contact("tech"),
         },
-    }
+    })
 }

@@ -60,6 +60,11 @@ pub struct Shared {
     client: RwLock<Option<Arc<nicsrs::Client>>>,
     /// Flips to true when Terraform calls StopProvider (Ctrl-C).
     stop: tokio::sync::watch::Sender<bool>,
+    /// The refIds the creates of this process have claimed: one apply is
+    /// one process, so two resources naming one refId meet here.
+    pub claims: nicsrs::ordering::Claims,
+    /// How long a create whose renew answer was lost keeps looking for it.
+    pub ambiguity_window: nicsrs::ordering::AmbiguityWindow,
 }
 
 impl Default for Shared {
@@ -68,6 +73,8 @@ impl Default for Shared {
             configuration: RwLock::default(),
             client: RwLock::default(),
             stop: tokio::sync::watch::Sender::new(false),
+            claims: nicsrs::ordering::Claims::default(),
+            ambiguity_window: nicsrs::ordering::AmbiguityWindow::default(),
         }
     }
 }
@@ -112,6 +119,17 @@ impl Shared {
                 diags.error("Cannot set up the NicSRS client", format!("{e}"));
                 None
             }
+        }
+    }
+
+    /// The API client when the configuration allows calling the API, with
+    /// no diagnostic otherwise: for plan-time lookups that are a bonus.
+    pub fn client_if_ready(&self) -> Option<Arc<nicsrs::Client>> {
+        match self.configuration() {
+            Configuration::Ready(settings) if settings.api_token.is_some() => {
+                self.client(&mut Diagnostics::new())
+            }
+            _ => None,
         }
     }
 
@@ -204,24 +222,53 @@ fn provider_schema() -> Schema {
     )
 }
 
-/// Reads an order for a resource's refresh. `None` means the resource is
-/// gone from state (a warning says so) or stays as it is (an error says
-/// why); `Some` carries the order's current data.
+/// What a refresh does when `/ssl/collect` says an order does not exist.
+#[derive(Debug, Clone, Copy)]
+pub enum IfMissing<'a> {
+    /// Drop it from state: nothing paid hangs on it.
+    Drop,
+    /// A paid order: drop it only when `/ssl/certIdByrefId` confirms that
+    /// no order carries this refId.
+    ConfirmByRefId(&'a str),
+    /// A paid order without a known refId: never dropped by a refresh.
+    Keep,
+}
+
+/// Reads an order for a refresh. One "not found" never drops a paid order:
+/// collect retries busy answers itself, and a remaining "not found" is
+/// checked as `if_missing` says.
 pub async fn refresh_order(
     client: &nicsrs::Client,
     cert_id: &str,
     what: &str,
+    if_missing: IfMissing<'_>,
     diags: &mut Diagnostics,
 ) -> Refresh {
     match client.collect(cert_id).await {
         Ok(collected) => Refresh::Found(Box::new(collected)),
-        Err(error) if is_not_found(&error) => {
-            diags.warning(
-                format!("{what} no longer exists"),
-                format!("NicSRS says order {cert_id} does not exist, so it was removed from the state. {error}"),
-            );
-            Refresh::Gone
-        }
+        Err(error) if is_not_found(&error) => match if_missing {
+            IfMissing::Drop => {
+                diags.warning(
+                    format!("{what} no longer exists"),
+                    format!("NicSRS says order {cert_id} does not exist, so it was removed from the state. {error}"),
+                );
+                Refresh::Gone
+            }
+            IfMissing::ConfirmByRefId(ref_id) => {
+                confirm_missing(client, cert_id, ref_id, what, &error, diags).await
+            }
+            IfMissing::Keep => {
+                diags.warning(
+                    format!("{what} not found, kept in the state"),
+                    format!(
+                        "NicSRS says order {cert_id} does not exist ({error}). Its refId is not known, so \
+                         this cannot be confirmed, and a paid order is never dropped on one answer. If the \
+                         order is really gone, remove it with `terraform state rm`."
+                    ),
+                );
+                Refresh::Unreadable
+            }
+        },
         Err(error) => {
             diags.error(
                 format!("Cannot read the {}", what.to_lowercase()),
@@ -232,15 +279,59 @@ pub async fn refresh_order(
     }
 }
 
+async fn confirm_missing(
+    client: &nicsrs::Client,
+    cert_id: &str,
+    ref_id: &str,
+    what: &str,
+    error: &nicsrs::Error,
+    diags: &mut Diagnostics,
+) -> Refresh {
+    match client.cert_id_by_ref_id(ref_id).await {
+        Ok(None) => {
+            diags.warning(
+                format!("{what} no longer exists"),
+                format!(
+                    "NicSRS says order {cert_id} does not exist ({error}), and no order carries its refId \
+                     {ref_id:?}, so it was removed from the state. Applying again looks refId {ref_id:?} up \
+                     before ordering: if the order reappears it is adopted, not bought again."
+                ),
+            );
+            Refresh::Gone
+        }
+        Ok(Some(found)) => {
+            diags.warning(
+                format!("{what} kept in the state"),
+                format!(
+                    "NicSRS's collect says order {cert_id} does not exist ({error}), but certIdByrefId \
+                     finds order {found} for its refId {ref_id:?}, so the order was kept. The next refresh \
+                     reads it again."
+                ),
+            );
+            Refresh::Unreadable
+        }
+        Err(lookup_error) => {
+            diags.warning(
+                format!("{what} kept in the state"),
+                format!(
+                    "NicSRS says order {cert_id} does not exist ({error}), and looking its refId \
+                     {ref_id:?} up failed ({lookup_error}), so the order was kept. The next refresh \
+                     checks again."
+                ),
+            );
+            Refresh::Unreadable
+        }
+    }
+}
+
 pub enum Refresh {
     Found(Box<nicsrs::CollectResponse>),
-    /// The API says the order does not exist: drop it from state.
+    /// The order does not exist: drop it from state.
     Gone,
-    /// The read failed; keep the state as it is.
+    /// The read failed or was not conclusive; keep the state as it is.
     Unreadable,
 }
 
-/// `cert_id` must name an order; an empty string never does.
 pub fn validate_cert_id(config: &Value, diags: &mut Diagnostics) {
     if config
         .get("cert_id")
