@@ -217,8 +217,12 @@ impl Workspace {
         self
     }
 
-    /// Runs `terraform ARGS -no-color` here, with no inherited NicSRS settings.
-    pub fn terraform(&self, args: &[&str]) -> Run {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `terraform ARGS -no-color` here, with no inherited NicSRS settings.
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_bin());
         command
             .args(args)
@@ -231,11 +235,82 @@ impl Workspace {
         for (key, value) in &self.env {
             command.env(key, value);
         }
-        let output = command.output().expect("run terraform");
+        command
+    }
+
+    /// Runs `terraform ARGS -no-color` here and waits for it.
+    pub fn terraform(&self, args: &[&str]) -> Run {
+        let output = self.command(args).output().expect("run terraform");
         Run {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+
+    /// Starts `terraform ARGS -no-color` here without waiting, its output
+    /// going to `NAME.out` in the workspace: for tests that interrupt it.
+    pub fn spawn_terraform(&self, name: &str, args: &[&str]) -> std::process::Child {
+        let log = std::fs::File::create(self.dir.path().join(format!("{name}.out"))).expect("log");
+        let err = log.try_clone().expect("log");
+        let mut command = self.command(args);
+        // Its own process group, so a test can send it a terminal's Ctrl-C.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .expect("start terraform")
+    }
+
+    /// What a spawned command wrote.
+    pub fn spawned_output(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.out"))).unwrap_or_default()
+    }
+
+    /// The one check that an apply converged: a plan shows no changes.
+    #[track_caller]
+    pub fn assert_no_changes(&self) {
+        let run = self.terraform(&["plan", "-detailed-exitcode"]);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "a plan right after apply must show no changes:\n{}",
+            run.output()
+        );
+    }
+
+    /// The addresses in the state.
+    pub fn state_list(&self) -> Vec<String> {
+        let run = self.terraform(&["state", "list"]);
+        run.stdout
+            .lines()
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+}
+
+/// The version of the Terraform under test, e.g. `(1, 15, 5)`.
+pub fn terraform_version() -> (u32, u32, u32) {
+    static VERSION: OnceLock<(u32, u32, u32)> = OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let output = Command::new(terraform_bin())
+            .arg("version")
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .expect("terraform version");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let version = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("Terraform v"))
+            .unwrap_or_else(|| panic!("unexpected `terraform version`: {text}"));
+        let mut parts = version.split('.').map(|p| p.parse().unwrap_or(0));
+        (
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+        )
+    })
 }

@@ -100,6 +100,13 @@ impl Sandbox {
             .unwrap_or_else(|| panic!("no order {cert_id}"))
     }
 
+    /// `/ssl/*` requests the sandbox has seen for `path`.
+    pub fn request_count(&self, path: &str) -> u64 {
+        self.get("/sandbox/requests")["counts"][path]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
     pub fn set_faults(&self, rules: Value) {
         self.post("/sandbox/faults", serde_json::json!({ "rules": rules }));
     }

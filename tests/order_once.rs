@@ -1,0 +1,599 @@
+//! One intended renewal places exactly one order: interrupted applies,
+//! lost state, flaky refreshes, late backends, replacements and shared
+//! refIds, each through a real Terraform against the sandbox.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::sandbox::Sandbox;
+use crate::common::{renewal_block, terraform_version, Workspace};
+
+/// How many renewals the crash matrix applies at once.
+const FLEET: usize = 10;
+
+fn renew_ids() -> Vec<String> {
+    (1..=FLEET).map(|i| format!("{}", 3_000_000 + i)).collect()
+}
+
+/// A sandbox with every certificate of the fleet due for renewal, and `args`.
+fn fleet_sandbox(args: &[&str]) -> Sandbox {
+    let seeds: Vec<String> = renew_ids().iter().map(|id| format!("{id}:30")).collect();
+    let mut all: Vec<&str> = Vec::new();
+    for seed in &seeds {
+        all.extend(["--seed-certificate", seed]);
+    }
+    all.extend_from_slice(args);
+    Sandbox::start(&all)
+}
+
+fn provider_block(sandbox: &Sandbox) -> String {
+    format!(
+        "provider \"nicsrs\" {{\n  base_url  = \"{}\"\n  api_token = \"{}\"\n}}\n",
+        sandbox.url,
+        crate::common::sandbox::TOKEN
+    )
+}
+
+/// `FLEET` renewals (one per certificate of [`fleet_sandbox`]), each with
+/// `ref_id = "ci-<renew_id>"` when `chosen_ref_ids`.
+fn fleet(sandbox: &Sandbox, chosen_ref_ids: bool) -> Workspace {
+    let ids: Vec<String> = renew_ids().iter().map(|id| format!("\"{id}\"")).collect();
+    let extra = format!(
+        "  for_each = toset([{}])\n{}",
+        ids.join(", "),
+        if chosen_ref_ids {
+            "  ref_id   = \"ci-${each.key}\"\n"
+        } else {
+            ""
+        }
+    );
+    let config = format!(
+        "{}\n{}",
+        provider_block(sandbox),
+        renewal_block(
+            "fleet",
+            "${each.key}",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            &extra
+        )
+    );
+    Workspace::new(&config).with_csr(&["www.example.com"])
+}
+
+/// How a CI job dies in the middle of an apply.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// Ctrl-C twice: Terraform exits at once, without saving what is in flight.
+    DoubleSigint,
+    /// The CI runner kills Terraform.
+    SigkillTerraform,
+    /// The provider process dies.
+    SigkillProvider,
+}
+
+/// Signals the process group `pgid` (the spawned Terraform leads its own).
+fn send_group(pgid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
+        .status();
+}
+
+fn send(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status();
+}
+
+/// A live process: its pid, parent pid and (15-character) name.
+struct Process {
+    pid: u32,
+    ppid: u32,
+    name: String,
+}
+
+fn processes() -> Vec<Process> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("Z");
+        let ppid = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if state != "Z" && state != "X" {
+            found.push(Process {
+                pid,
+                ppid,
+                name: name.to_string(),
+            });
+        }
+    }
+    found
+}
+
+/// `root` and every live process below it. Terraform 1.0 runs its work in
+/// a child of the process we start (panicwrap), so "Terraform" is a tree.
+fn tree(root: u32) -> Vec<Process> {
+    let all = processes();
+    let mut members: Vec<u32> = vec![root];
+    let mut grown = true;
+    while grown {
+        grown = false;
+        for p in &all {
+            if members.contains(&p.ppid) && !members.contains(&p.pid) {
+                members.push(p.pid);
+                grown = true;
+            }
+        }
+    }
+    all.into_iter()
+        .filter(|p| members.contains(&p.pid))
+        .collect()
+}
+
+fn is_provider(p: &Process) -> bool {
+    p.name.starts_with("terraform-provi")
+}
+
+#[track_caller]
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn wait_exit(child: &mut Child, within: Duration) {
+    let deadline = Instant::now() + within;
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("terraform did not exit within {within:?} of being interrupted");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every order placed, checked to be one per certificate of the fleet.
+#[track_caller]
+fn assert_one_order_per_renewal(sandbox: &Sandbox) -> Vec<Value> {
+    let orders = sandbox.orders();
+    let mut renewed: Vec<String> = orders
+        .iter()
+        .map(|o| o["renew_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    renewed.sort();
+    assert_eq!(renewed, renew_ids(), "one order per renewal: {orders:#?}");
+    orders
+}
+
+/// Applies the fleet against a sandbox that records each order and then
+/// holds its answer, kills the run once every order is recorded, and
+/// applies again, as a CI retry would.
+fn crash_and_retry(kill: Kill, chosen_ref_ids: bool) {
+    let sandbox = fleet_sandbox(&[
+        "--fault",
+        "/ssl/renew=delay_after_commit,delay_ms=8000,count=10",
+    ]);
+    let ws = fleet(&sandbox, chosen_ref_ids);
+    let mut run = ws.spawn_terraform("killed", &["apply", "-auto-approve", "-parallelism=10"]);
+    let pid = run.id();
+    wait_until(
+        "every order to be recorded",
+        Duration::from_secs(120),
+        || sandbox.orders().len() >= FLEET,
+    );
+    let killed_tree = tree(pid);
+    let providers: Vec<u32> = killed_tree
+        .iter()
+        .filter(|p| is_provider(p))
+        .map(|p| p.pid)
+        .collect();
+    assert!(
+        !providers.is_empty(),
+        "no provider process under terraform {pid}"
+    );
+    match kill {
+        // What a terminal's Ctrl-C does: the signal goes to the whole group.
+        Kill::DoubleSigint => {
+            send_group(pid, "INT");
+            std::thread::sleep(Duration::from_millis(300));
+            send_group(pid, "INT");
+        }
+        Kill::SigkillTerraform => killed_tree
+            .iter()
+            .filter(|p| !is_provider(p))
+            .for_each(|p| send(p.pid, "KILL")),
+        Kill::SigkillProvider => providers.iter().for_each(|p| send(*p, "KILL")),
+    }
+    wait_exit(&mut run, Duration::from_secs(60));
+    wait_until(
+        "every process of the killed run to end",
+        Duration::from_secs(30),
+        || {
+            let alive = processes();
+            !alive.iter().any(|p| {
+                killed_tree
+                    .iter()
+                    .any(|q| q.pid == p.pid && q.name == p.name)
+            })
+        },
+    );
+    let killed = ws.spawned_output("killed");
+    assert!(
+        ws.state_list().len() < FLEET,
+        "{kill:?}: the interrupted apply should not have saved every renewal:\n{killed}"
+    );
+
+    let retry = ws.terraform(&["apply", "-auto-approve", "-parallelism=10"]);
+    assert_eq!(
+        retry.code,
+        Some(0),
+        "{kill:?}: the retry failed:\n{killed}\n{}",
+        retry.output()
+    );
+    let orders = assert_one_order_per_renewal(&sandbox);
+    let state = ws.state_list();
+    assert_eq!(state.len(), FLEET, "{state:?}");
+    assert_eq!(
+        sandbox.request_count("/ssl/renew"),
+        FLEET as u64,
+        "the retry ordered nothing"
+    );
+    for order in &orders {
+        let ref_id = order["ref_id"]
+            .as_str()
+            .expect("every order carries a refId");
+        if chosen_ref_ids {
+            assert_eq!(
+                ref_id,
+                format!("ci-{}", order["renew_id"].as_str().unwrap())
+            );
+        } else {
+            assert!(ref_id.starts_with("tf") && ref_id.len() == 28, "{ref_id}");
+        }
+    }
+    ws.assert_no_changes();
+}
+
+#[test]
+fn crash_double_sigint_derived_ref_ids() {
+    crash_and_retry(Kill::DoubleSigint, false);
+}
+
+#[test]
+fn crash_double_sigint_chosen_ref_ids() {
+    crash_and_retry(Kill::DoubleSigint, true);
+}
+
+#[test]
+fn crash_sigkill_terraform_derived_ref_ids() {
+    crash_and_retry(Kill::SigkillTerraform, false);
+}
+
+#[test]
+fn crash_sigkill_terraform_chosen_ref_ids() {
+    crash_and_retry(Kill::SigkillTerraform, true);
+}
+
+#[test]
+fn crash_sigkill_provider_derived_ref_ids() {
+    crash_and_retry(Kill::SigkillProvider, false);
+}
+
+#[test]
+fn crash_sigkill_provider_chosen_ref_ids() {
+    crash_and_retry(Kill::SigkillProvider, true);
+}
+
+#[test]
+fn a_lost_state_file_adopts_every_order() {
+    let sandbox = fleet_sandbox(&[]);
+    let ws = fleet(&sandbox, false);
+    ws.terraform(&["apply", "-auto-approve", "-parallelism=10"])
+        .success();
+    let before = assert_one_order_per_renewal(&sandbox);
+    std::fs::remove_file(ws.path().join("terraform.tfstate")).expect("delete the state");
+
+    let plan = ws.terraform(&["plan"]).success().flat();
+    assert!(plan.contains("Existing order will be adopted"), "{plan}");
+    assert!(
+        !plan.contains("Applying places a paid renewal order"),
+        "{plan}"
+    );
+    ws.terraform(&["apply", "-auto-approve", "-parallelism=10"])
+        .success();
+    let after = assert_one_order_per_renewal(&sandbox);
+    assert_eq!(before.len(), after.len(), "0 new orders");
+    assert_eq!(ws.state_list().len(), FLEET);
+    ws.assert_no_changes();
+}
+
+#[test]
+fn collect_saying_not_found_during_a_refresh_orders_nothing() {
+    for (code, message) in [
+        (-1, "Order does not exist"),
+        (-2, "Order does not exist or system busy, please retry"),
+    ] {
+        let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
+        let config = format!(
+            "{}\n{}",
+            provider_block(&sandbox),
+            renewal_block(
+                "web",
+                "1234567",
+                &[("www.example.com", "CNAME_CSR_HASH")],
+                ""
+            )
+        );
+        let ws = Workspace::new(&config).with_csr(&["www.example.com"]);
+        ws.terraform(&["apply", "-auto-approve"]).success();
+        let cert_id = sandbox.orders()[0]["cert_id"].as_str().unwrap().to_string();
+        sandbox.set_faults(serde_json::json!([
+            {"path": "/ssl/collect", "fault": "api_error", "code": code, "errors": [message], "count": 3}
+        ]));
+        let run = ws.terraform(&["apply", "-auto-approve"]).success().flat();
+        assert!(
+            run.contains("No changes") || run.contains("0 added"),
+            "code {code}: {run}"
+        );
+        assert!(!run.contains("no longer exists"), "code {code}: {run}");
+        if code == -1 {
+            assert!(run.contains("kept in the state"), "{run}");
+            assert!(run.contains(&cert_id), "{run}");
+        }
+        assert_eq!(sandbox.orders().len(), 1, "code {code}: 0 new orders");
+        assert_eq!(sandbox.request_count("/ssl/renew"), 1);
+        ws.assert_no_changes();
+    }
+}
+
+#[test]
+fn a_backend_that_commits_late_yields_one_order() {
+    let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
+    let config = format!(
+        "{}\n{}",
+        provider_block(&sandbox),
+        renewal_block(
+            "web",
+            "1234567",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            ""
+        )
+    );
+    let ws = Workspace::new(&config).with_csr(&["www.example.com"]);
+
+    // Committed 3 s after the 504: found while the provider keeps looking.
+    sandbox.set_faults(serde_json::json!([
+        {"path": "/ssl/renew", "fault": "late_commit", "delay_ms": 3000, "count": 1}
+    ]));
+    let run = ws.terraform(&["apply", "-auto-approve"]).success().flat();
+    assert!(run.contains("Renewal order recovered"), "{run}");
+    assert_eq!(sandbox.orders().len(), 1);
+    ws.assert_no_changes();
+
+    // Committed 40 s after the 504, past the provider's 30 s window: the
+    // apply says so; the retry orders with the same refId, and the late
+    // commit is then refused. One order.
+    let second = Workspace::new(&config.replace("\"1234567\"", "\"7654321\""))
+        .with_csr(&["www.example.com"]);
+    sandbox.post(
+        "/sandbox/certificates",
+        serde_json::json!({"cert_id": "7654321", "days_left": 30}),
+    );
+    sandbox.set_faults(serde_json::json!([
+        {"path": "/ssl/renew", "fault": "late_commit", "delay_ms": 40000, "count": 1}
+    ]));
+    let failed = second
+        .terraform(&["apply", "-auto-approve"])
+        .failure()
+        .flat();
+    assert!(failed.contains("Renewal order not confirmed"), "{failed}");
+    assert!(failed.contains("Applying again is safe"), "{failed}");
+    second.terraform(&["apply", "-auto-approve"]).success();
+    std::thread::sleep(Duration::from_secs(12));
+    let for_second: Vec<Value> = sandbox
+        .orders()
+        .into_iter()
+        .filter(|o| o["renew_id"] == "7654321")
+        .collect();
+    assert_eq!(for_second.len(), 1, "{for_second:#?}");
+    assert_eq!(sandbox.request_count("/ssl/renew"), 3);
+    second.assert_no_changes();
+}
+
+#[test]
+fn rotating_the_csr_under_an_unchanged_chosen_ref_id_is_refused_at_plan() {
+    let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
+    let config = format!(
+        "{}\n{}",
+        provider_block(&sandbox),
+        renewal_block(
+            "web",
+            "1234567",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            "  ref_id = \"ci-web-1\"\n"
+        )
+    );
+    let ws = Workspace::new(&config).with_csr(&["www.example.com"]);
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let lookups = sandbox.request_count("/ssl/certIdByrefId");
+    ws.write("web.csr", &crate::common::csr_pem(&["www.example.com"]));
+    let plan = ws.terraform(&["plan", "-refresh=false"]).failure().flat();
+    assert!(plan.contains("A replacement needs a new ref_id"), "{plan}");
+    assert!(plan.contains("\"ci-web-1\" names order"), "{plan}");
+    assert_eq!(
+        sandbox.request_count("/ssl/certIdByrefId"),
+        lookups,
+        "no lookup"
+    );
+    assert_eq!(sandbox.request_count("/ssl/renew"), 1, "no order");
+}
+
+#[test]
+fn rotating_the_csr_with_a_derived_ref_id_orders_once_for_the_new_key() {
+    let sandbox = Sandbox::start(&[
+        "--seed-certificate",
+        "1234567:30",
+        "--auto-validate-after",
+        "0",
+    ]);
+    let config = format!(
+        "{}\n{}",
+        provider_block(&sandbox),
+        renewal_block(
+            "web",
+            "1234567",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            ""
+        )
+    );
+    let ws = Workspace::new(&config).with_csr(&["www.example.com"]);
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let new_csr = crate::common::csr_pem(&["www.example.com"]);
+    ws.write("web.csr", &new_csr);
+    let plan = ws.terraform(&["plan"]).success().flat();
+    assert!(plan.contains("must be replaced"), "{plan}");
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 2, "exactly one new order");
+    assert_ne!(orders[0]["ref_id"], orders[1]["ref_id"]);
+    let newest = orders.iter().max_by_key(|o| o["seq"].as_u64()).unwrap();
+    let certificate = newest["certificate"].as_str().expect("issued");
+    assert_eq!(
+        certificate_key(certificate),
+        nicsrs_provider::nicsrs::dcv::csr_public_key(&new_csr).unwrap(),
+        "the issued certificate carries the new key"
+    );
+    ws.assert_no_changes();
+}
+
+fn certificate_key(pem: &str) -> Vec<u8> {
+    use x509_parser::prelude::FromDer;
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).expect("PEM");
+    let (_, cert) =
+        x509_parser::certificate::X509Certificate::from_der(&block.contents).expect("X.509");
+    cert.tbs_certificate.subject_pki.raw.to_vec()
+}
+
+#[test]
+fn two_resources_cannot_share_one_ref_id() {
+    let sandbox = Sandbox::start(&[
+        "--seed-certificate",
+        "5555555:30",
+        "--seed-certificate",
+        "6666666:30",
+    ]);
+    let shared = "  ref_id = \"ci-shared\"\n";
+    let config = format!(
+        "{}\n{}\n{}",
+        provider_block(&sandbox),
+        renewal_block(
+            "r5",
+            "5555555",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            shared
+        ),
+        renewal_block(
+            "r6",
+            "6666666",
+            &[("api.example.com", "CNAME_CSR_HASH")],
+            shared
+        )
+    );
+    let ws = Workspace::new(&config).with_csr(&["www.example.com", "api.example.com"]);
+    let run = ws.terraform(&["apply", "-auto-approve"]).failure().flat();
+    assert!(
+        run.contains("ref_id used by two resources")
+            || run.contains("ref_id names a different order"),
+        "{run}"
+    );
+    assert_eq!(sandbox.orders().len(), 1, "one order, for one of them");
+    assert_eq!(ws.state_list().len(), 1, "never two resources on one order");
+    // A later apply does not share it either.
+    let again = ws.terraform(&["apply", "-auto-approve"]).failure().flat();
+    assert!(again.contains("ref_id names a different order"), "{again}");
+    assert!(again.contains("domainName is"), "{again}");
+    assert_eq!(sandbox.orders().len(), 1);
+    assert_eq!(ws.state_list().len(), 1);
+}
+
+#[test]
+fn cancel_on_destroy_warns_at_plan_and_create_before_destroy_orders_first() {
+    let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
+    let config = |years: u32, lifecycle: &str| {
+        format!(
+            "{}\n{}",
+            provider_block(&sandbox),
+            renewal_block(
+                "web",
+                "1234567",
+                &[("www.example.com", "CNAME_CSR_HASH")],
+                &format!("  cancel_on_destroy = true\n{lifecycle}")
+            )
+            .replace("years    = 1", &format!("years    = {years}"))
+        )
+    };
+    let ws = Workspace::new(&config(1, "")).with_csr(&["www.example.com"]);
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let old = sandbox.orders()[0]["cert_id"].as_str().unwrap().to_string();
+
+    // A destroy plan says what destroy does (Terraform 1.3+ asks us).
+    let destroy = ws.terraform(&["plan", "-destroy"]).success().flat();
+    if terraform_version() >= (1, 3, 0) {
+        assert!(
+            destroy.contains(&format!("Destroy cancels order {old}")),
+            "{destroy}"
+        );
+        assert!(destroy.contains("status PENDING"), "{destroy}");
+    }
+
+    // A replacement says it cancels, and recommends create_before_destroy.
+    ws.write(
+        "main.tf",
+        &format!("{}\n{}", crate::common::PROVIDER_REQUIREMENT, config(2, "")),
+    );
+    let plan = ws.terraform(&["plan"]).success().flat();
+    assert!(plan.contains(&format!("cancels order {old}")), "{plan}");
+    assert!(plan.contains("create_before_destroy = true"), "{plan}");
+
+    // With it, the new order exists before the old one is cancelled.
+    let lifecycle = "  lifecycle {\n    create_before_destroy = true\n  }\n";
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\n{}",
+            crate::common::PROVIDER_REQUIREMENT,
+            config(2, lifecycle)
+        ),
+    );
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 2);
+    let old_order = orders
+        .iter()
+        .find(|o| o["cert_id"] == old.as_str())
+        .unwrap();
+    let new_order = orders
+        .iter()
+        .find(|o| o["cert_id"] != old.as_str())
+        .unwrap();
+    assert_eq!(old_order["status"], "CANCELLED");
+    assert!(
+        new_order["seq"].as_u64() < old_order["cancel_seq"].as_u64(),
+        "placed {} before the cancel at {}",
+        new_order["seq"],
+        old_order["cancel_seq"]
+    );
+    ws.assert_no_changes();
+}
