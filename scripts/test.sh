@@ -10,10 +10,14 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 
-echo "==> Terraform for the end-to-end tests"
-NICSRS_TERRAFORM="$(scripts/terraform.sh --pinned)"
-export NICSRS_TERRAFORM
-"$NICSRS_TERRAFORM" version | head -n 1
+echo "==> Terraform for the end-to-end tests: the oldest and the newest we support"
+terraform_oldest="$(scripts/terraform.sh --version 1.0.3)"
+terraform_newest="$(scripts/terraform.sh --version 1.15.5)"
+"$terraform_oldest" version | head -n 1
+"$terraform_newest" version | head -n 1
 
-echo "==> cargo test"
-cargo test --locked --all-targets
+echo "==> cargo test: unit tests, and end-to-end tests on Terraform 1.0.3"
+NICSRS_TERRAFORM="$terraform_oldest" cargo test --locked --all-targets
+
+echo "==> cargo test: end-to-end tests on Terraform 1.15.5"
+NICSRS_TERRAFORM="$terraform_newest" cargo test --locked --test e2e

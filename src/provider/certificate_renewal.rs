@@ -75,10 +75,13 @@ pub fn schema() -> Schema {
             Attribute::optional_computed(
                 "ref_id",
                 Type::String,
-                "Your own unique order ID (`refId`). When left out, the provider generates one at \
-                 create, so every order can be found again with `/ssl/certIdByrefId`. When set, it also \
-                 makes retries safe: if an order with this refId already exists (say an earlier apply was \
-                 interrupted after ordering), create adopts it instead of placing a second order.",
+                "Your own unique order ID (`refId`), the order's identity: before ordering, the provider \
+                 looks it up (`/ssl/certIdByrefId`) and adopts an existing order that matches instead of \
+                 placing a second one, so an interrupted apply, a lost state file or a retry never buys \
+                 twice. When left out, it is derived from what the order is (`renew_id`, `years`, the \
+                 CSR's public key, `server`, the domain names, `unique_value`) and shown in the plan; \
+                 after a cancelled order with the same content, the next one of a fixed sequence is used. \
+                 A replacement needs a new one: keeping a chosen `ref_id` through a replacement is an error.",
             )
             .requires_replace()
             .use_state_for_unknown(),
