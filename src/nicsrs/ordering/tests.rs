@@ -24,6 +24,29 @@ fn intent(request: &RenewRequest, policy: RefIdPolicy) -> Intent<'_> {
     }
 }
 
+/// A sandbox with a certificate due for renewal, its admin API, a client,
+/// and a renewal of that certificate for `www.example.com`.
+struct World {
+    sandbox: crate::sandbox::RunningSandbox,
+    admin: Admin,
+    client: Client,
+    request: RenewRequest,
+}
+
+async fn world() -> World {
+    let sandbox = testkit::start(testkit::config()).await;
+    let admin = Admin::new(&sandbox);
+    let client = testkit::client(&sandbox.url(), FAST);
+    let (pem, _) = testkit::csr(&["www.example.com"]);
+    let request = testkit::renew_request(&pem);
+    World {
+        sandbox,
+        admin,
+        client,
+        request,
+    }
+}
+
 async fn once(client: &Client, intent: &Intent<'_>) -> Result<Ordered, OrderError> {
     order_once(client, intent, None, &Claims::default(), &quick_window()).await
 }
@@ -89,11 +112,12 @@ fn derived_ref_ids_follow_the_order_content_only() {
 
 #[tokio::test]
 async fn a_derived_order_is_placed_once_and_found_again() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let want = intent(&request, RefIdPolicy::Derived);
 
     let first = once(&client, &want).await.expect("placed");
@@ -119,11 +143,12 @@ async fn a_derived_order_is_placed_once_and_found_again() {
 
 #[tokio::test]
 async fn a_cancelled_or_replaced_order_moves_the_sequence_on() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let base = derived_base(&request).unwrap();
     let first = once(&client, &intent(&request, RefIdPolicy::Derived))
         .await
@@ -167,11 +192,12 @@ async fn a_cancelled_or_replaced_order_moves_the_sequence_on() {
 
 #[tokio::test]
 async fn a_chosen_ref_id_is_adopted_only_when_it_is_the_same_live_order() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let chosen = || RefIdPolicy::Chosen("ci-order-1".into());
     let placed = once(&client, &intent(&request, chosen()))
         .await
@@ -258,11 +284,12 @@ async fn a_chosen_ref_id_is_adopted_only_when_it_is_the_same_live_order() {
 
 #[tokio::test]
 async fn two_intents_in_one_process_cannot_share_a_ref_id() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let claims = Claims::default();
     let want = intent(&request, RefIdPolicy::Chosen("shared".into()));
     order_once(&client, &want, None, &claims, &quick_window())
@@ -285,11 +312,12 @@ async fn two_intents_in_one_process_cannot_share_a_ref_id() {
 
 #[tokio::test]
 async fn a_plan_that_no_longer_holds_orders_nothing() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let want = intent(&request, RefIdPolicy::Derived);
     let result = order_once(
         &client,
@@ -308,11 +336,12 @@ async fn a_plan_that_no_longer_holds_orders_nothing() {
 #[tokio::test]
 async fn a_lost_renew_answer_is_resolved_by_ref_id() {
     for fault in ["drop_after_commit", "http502", "malformed"] {
-        let sb = testkit::start(testkit::config()).await;
-        let admin = Admin::new(&sb);
-        let client = testkit::client(&sb.url(), FAST);
-        let (pem, _) = testkit::csr(&["www.example.com"]);
-        let request = testkit::renew_request(&pem);
+        let World {
+            sandbox: _sandbox,
+            admin,
+            client,
+            request,
+        } = world().await;
         admin
             .faults(json!({"rules": [{"path": "/ssl/renew", "fault": fault, "count": 1}]}))
             .await;
@@ -354,11 +383,12 @@ async fn a_lost_renew_answer_is_resolved_by_ref_id() {
 
 #[tokio::test]
 async fn a_backend_committing_late_still_yields_one_order() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let want = intent(&request, RefIdPolicy::Derived);
 
     // Within the window: found and adopted.
@@ -399,11 +429,12 @@ async fn a_backend_committing_late_still_yields_one_order() {
 
 #[tokio::test]
 async fn a_ref_id_taken_between_lookup_and_renew_is_adopted() {
-    let sb = testkit::start(testkit::config()).await;
-    let admin = Admin::new(&sb);
-    let client = testkit::client(&sb.url(), FAST);
-    let (pem, _) = testkit::csr(&["www.example.com"]);
-    let request = testkit::renew_request(&pem);
+    let World {
+        sandbox: _sandbox,
+        admin,
+        client,
+        request,
+    } = world().await;
     let mut direct = request.clone();
     direct.ref_id = Some("raced".into());
     let first = client.renew(&direct).await.expect("first");
