@@ -173,8 +173,69 @@ impl Error {
             | Error::ConnectionLost { .. }
             | Error::NotJson { .. }
             | Error::BadShape { .. } => true,
-            Error::HttpStatus { status, .. } => *status >= 500,
+            // A redirect may come after the order was committed (303 See Other).
+            Error::HttpStatus { status, .. } => *status >= 500 || (300..400).contains(status),
             Error::Config { .. } | Error::NotSent { .. } | Error::Api { .. } => false,
+        }
+    }
+
+    /// The same error with `secret` masked in everything the server sent
+    /// back: an echoing proxy or error page must not put the token into a
+    /// diagnostic. Raw, URL-encoded and JSON-escaped forms are masked.
+    pub fn scrubbed(self, secret: &str) -> Error {
+        if secret.is_empty() {
+            return self;
+        }
+        let forms = secret_forms(secret);
+        let mask = |text: String| {
+            forms
+                .iter()
+                .fold(text, |text, form| text.replace(form.as_str(), "***"))
+        };
+        match self {
+            Error::HttpStatus {
+                op,
+                status,
+                body,
+                retry_after,
+            } => Error::HttpStatus {
+                op,
+                status,
+                body: mask(body),
+                retry_after,
+            },
+            Error::NotJson {
+                op,
+                status,
+                snippet,
+            } => Error::NotJson {
+                op,
+                status,
+                snippet: mask(snippet),
+            },
+            Error::BadShape {
+                op,
+                detail,
+                snippet,
+            } => Error::BadShape {
+                op,
+                detail: mask(detail),
+                snippet: mask(snippet),
+            },
+            Error::Api {
+                op,
+                code,
+                message,
+                errors,
+                msg,
+            } => Error::Api {
+                op,
+                code,
+                message,
+                errors: errors.into_iter().map(mask).collect(),
+                msg: msg.map(mask),
+            },
+            other => other,
         }
     }
 
@@ -210,6 +271,29 @@ impl Error {
     }
 }
 
+/// The ways a secret can appear in an echoed request: as sent in the form
+/// body (URL-encoded), raw, and escaped inside JSON.
+fn secret_forms(secret: &str) -> Vec<String> {
+    let url_encoded: String = secret
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let json_escaped = serde_json::to_string(secret)
+        .map(|quoted| quoted.trim_matches('"').to_string())
+        .unwrap_or_default();
+    let mut forms = vec![url_encoded, secret.to_string(), json_escaped];
+    forms.retain(|f| !f.is_empty());
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
+
 /// The first `max` characters of `s`, with an ellipsis when cut.
 pub(crate) fn snippet(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max).collect();
@@ -237,6 +321,13 @@ impl fmt::Display for Error {
                 f,
                 "NicSRS {op}: the connection was lost after the request was sent ({})",
                 describe_transport(source)
+            ),
+            Error::HttpStatus {
+                op, status, body, ..
+            } if (300..400).contains(status) => write!(
+                f,
+                "NicSRS {op}: HTTP status {status}, a redirect, which is never followed (it would send \
+                 the token and the request to another address); check base_url: {body:?}"
             ),
             Error::HttpStatus {
                 op, status, body, ..

@@ -11,6 +11,8 @@
 pub mod codes;
 pub mod dcv;
 pub mod error;
+#[cfg(test)]
+mod hostile_tests;
 pub mod ordering;
 pub mod retry;
 pub mod secret;
@@ -102,6 +104,10 @@ impl Client {
         }
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
+            // A redirect would re-send the token and the order to another
+            // address (maybe over plain http, maybe after the order was
+            // committed): never followed, reported as the status it is.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(15)))
             .build()
@@ -227,8 +233,8 @@ impl Client {
             match self.send_once(op, form).await {
                 Ok(ok) => return Ok(ok),
                 Err(e) => match self.retry.next_delay(op, attempt, &e) {
+                    None => return Err(e.scrubbed(self.token.expose())),
                     Some(delay) => tokio::time::sleep(delay).await,
-                    None => return Err(e),
                 },
             }
         }

@@ -1,0 +1,159 @@
+//! The client against servers that misbehave on purpose: pages that echo
+//! the request (and so the token), and redirects.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use super::*;
+use crate::sandbox::testkit;
+
+const TOKEN: &str = "tok/en+with spaces&\"quotes\"-4711";
+
+/// Serves `answer` for every request on a free loopback port; counts requests.
+async fn serve(
+    answer: impl Fn(String) -> Response + Clone + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let router = Router::new().fallback(move |body: String| {
+        let answer = answer.clone();
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            answer(body)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (url, hits)
+}
+
+fn client(url: &str) -> Client {
+    Client::new(ClientConfig {
+        base_url: url.to_string(),
+        token: ApiToken::new(TOKEN),
+        timeout: Duration::from_secs(5),
+        retry: RetryPolicy::none(),
+    })
+    .expect("client")
+}
+
+fn renew_request() -> RenewRequest {
+    let (pem, _) = testkit::csr(&["www.example.com"]);
+    testkit::renew_request(&pem)
+}
+
+#[tokio::test]
+async fn an_echoed_request_never_shows_the_token() {
+    let pages: Vec<(StatusCode, &str)> = vec![
+        (StatusCode::BAD_REQUEST, "text/html"),
+        (StatusCode::OK, "text/html"),
+        (StatusCode::INTERNAL_SERVER_ERROR, "text/plain"),
+    ];
+    for (status, kind) in pages {
+        let (url, _) = serve(move |body| {
+            // The body as sent (URL-encoded), decoded, and JSON-escaped.
+            let decoded: Vec<(String, String)> =
+                serde_urlencoded_pairs(&body).into_iter().collect();
+            let page = format!("<pre>{body}</pre><pre>{decoded:?}</pre>");
+            (status, [(header::CONTENT_TYPE, kind)], page).into_response()
+        })
+        .await;
+        let error = client(&url)
+            .collect("260101aaaa")
+            .await
+            .expect_err("an error page");
+        let shown = format!("{error} {error:?}");
+        for form in secret_forms_for_test() {
+            assert!(!shown.contains(&form), "{status}: {form:?} leaked: {shown}");
+        }
+        assert!(shown.contains("***"), "{status}: {shown}");
+    }
+    // A JSON error envelope quoting the token back.
+    let (url, _) = serve(|_| {
+        let body = serde_json::json!({"code": -1, "errors": [format!("api_token {TOKEN} is invalid")], "msg": TOKEN});
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    })
+    .await;
+    let error = client(&url).collect("x").await.expect_err("error envelope");
+    assert!(!format!("{error} {error:?}").contains(TOKEN), "{error}");
+}
+
+/// Decodes `a=b&c=d` without another dependency: enough for the test page.
+fn serde_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn secret_forms_for_test() -> Vec<String> {
+    vec![
+        TOKEN.to_string(),
+        // as the form body carries it
+        "tok%2Fen%2Bwith+spaces%26%22quotes%22-4711".to_string(),
+        // inside a JSON string
+        "tok/en+with spaces&\\\"quotes\\\"-4711".to_string(),
+    ]
+}
+
+#[tokio::test]
+async fn redirects_are_never_followed_and_leave_a_renewal_unresolved() {
+    let (elsewhere, elsewhere_hits) =
+        serve(|_| (StatusCode::OK, "{\"code\":1}").into_response()).await;
+    for status in [301u16, 302, 303, 307, 308] {
+        let target = format!("{elsewhere}/ssl/renew");
+        let (url, _) = serve(move |_| {
+            (
+                StatusCode::from_u16(status).expect("status"),
+                [(header::LOCATION, target.clone())],
+                "",
+            )
+                .into_response()
+        })
+        .await;
+        let client = client(&url);
+        let renew = client
+            .renew(&renew_request())
+            .await
+            .expect_err("a redirect");
+        assert!(renew.may_have_placed_order(), "{status}: {renew}");
+        assert!(renew.to_string().contains("never followed"), "{renew}");
+        let collect = client.collect("x").await.expect_err("a redirect");
+        assert!(matches!(collect, Error::HttpStatus { status: s, .. } if s == status));
+    }
+    assert_eq!(
+        elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "nothing reached the redirect target"
+    );
+}
