@@ -157,3 +157,40 @@ async fn redirects_are_never_followed_and_leave_a_renewal_unresolved() {
         "nothing reached the redirect target"
     );
 }
+
+#[tokio::test]
+async fn a_huge_answer_is_refused_without_reading_it_all() {
+    // Announced (Content-Length) and streamed without a length.
+    let (announced, _) = serve(|_| {
+        let body = format!(
+            "{{\"code\":1,\"data\":{{\"pad\":\"{}\"}}}}",
+            "x".repeat(MAX_BODY_BYTES)
+        );
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    })
+    .await;
+    let (streamed, _) = serve(|_| {
+        let chunks =
+            (0..64).map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; 1 << 20])));
+        let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    })
+    .await;
+    for url in [announced, streamed] {
+        let client = client(&url);
+        let error = client.collect("x").await.expect_err("too large");
+        assert!(error.to_string().contains("larger than 4 MiB"), "{error}");
+        let renew = client.renew(&renew_request()).await.expect_err("too large");
+        assert!(renew.may_have_placed_order(), "{renew}");
+    }
+}

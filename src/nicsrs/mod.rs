@@ -39,6 +39,10 @@ use types::{CertIdData, Envelope};
 /// The production API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://portal.nicsrs.com";
 
+/// The largest answer read. An issued certificate with its chain and key
+/// stores is tens of kilobytes; this leaves a wide margin.
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+
 /// The `User-Agent` header every request carries.
 pub const USER_AGENT: &str = concat!("terraform-provider-nicsrs/", env!("CARGO_PKG_VERSION"));
 
@@ -260,10 +264,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| self.transport_error(op, e, true))?;
+        let body = self.read_body(op, status, resp).await?;
         if !(200..300).contains(&status) {
             return Err(Error::HttpStatus {
                 op,
@@ -274,6 +275,44 @@ impl Client {
         }
         let env = parse_envelope(op, status, &body)?;
         Ok((env, body))
+    }
+
+    /// The answer's body, read up to [`MAX_BODY_BYTES`]: a misbehaving
+    /// server cannot make the provider's memory grow without bound.
+    async fn read_body(
+        &self,
+        op: Operation,
+        status: u16,
+        mut resp: reqwest::Response,
+    ) -> Result<String, Error> {
+        let too_large = || {
+            Error::BadShape {
+            op,
+            detail: format!(
+                "the answer (HTTP {status}) is larger than {} MiB, more than any NicSRS answer; it was not read",
+                MAX_BODY_BYTES >> 20
+            ),
+            snippet: String::new(),
+        }
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(op, e, true))?
+        {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     /// Classifies a reqwest failure by whether the request left this machine.
