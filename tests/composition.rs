@@ -403,3 +403,74 @@ fn digicert_orders_ask_for_txt_records() {
     );
     assert_eq!(answer["accepted"], true, "{answer}");
 }
+
+/// The sandbox DNS example with the DNS step done as a DNS provider's
+/// records are: one `terraform_data` per entry of `dns_records`
+/// (`for_each`), and the waiter depending on them; no provisioner on the
+/// renewal. `terraform_data` exists from Terraform 1.4.
+fn with_dns_records_as_resources(ws: &Workspace) {
+    let main = std::fs::read_to_string(ws.path().join("main.tf")).expect("main.tf");
+    let start = main
+        .find("  provisioner \"local-exec\" {")
+        .expect("the example publishes its records from a provisioner");
+    let end = start
+        + main[start..]
+            .find("\n  }\n")
+            .expect("end of the provisioner")
+        + "\n  }\n".len();
+    let without = format!("{}{}", &main[..start], &main[end..]);
+    let waiter = "resource \"nicsrs_certificate_validation\" \"web\" {\n";
+    assert!(without.contains(waiter), "the example has the waiter");
+    let records = r#"resource "terraform_data" "dns_record" {
+  for_each = nicsrs_certificate_renewal.web.dns_records
+  input    = each.value
+
+  provisioner "local-exec" {
+    command = "python3 ${path.module}/create_dns_records.py"
+    environment = {
+      SANDBOX_URL = var.nicsrs_base_url
+      DNS_RECORDS = jsonencode({ (each.key) = self.input })
+    }
+  }
+}
+
+"#;
+    let config = without.replacen(
+        waiter,
+        &format!("{records}{waiter}  depends_on = [terraform_data.dns_record]\n"),
+        1,
+    );
+    ws.write("main.tf", &config);
+}
+
+#[test]
+fn dns_records_drive_for_each_resources_from_plan_to_issued_certificate() {
+    if crate::common::terraform_version() < (1, 4, 0) {
+        eprintln!("terraform_data needs Terraform 1.4; covered by the run on the newest Terraform");
+        return;
+    }
+    let sandbox = sandbox();
+    let (ws, key) = dns_example(&sandbox);
+    with_dns_records_as_resources(&ws);
+    let plan = ws.terraform(&["plan"]).success().flat();
+    // for_each keys are known at plan time: one record resource per domain.
+    assert!(
+        plan.contains(r#"terraform_data.dns_record["example.com"] will be created"#),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(r#"terraform_data.dns_record["www.example.com"] will be created"#),
+        "{plan}"
+    );
+    assert!(plan.contains("4 to add"), "{plan}");
+
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let cert_id = output(&ws, "cert_id");
+    assert_eq!(sandbox.order(&cert_id)["status"], "COMPLETE");
+    assert_eq!(sandbox.orders().len(), 1);
+    assert_eq!(
+        public_key_of(&output(&ws, "certificate_pem")),
+        key.public_key_raw()
+    );
+    ws.assert_no_changes();
+}
