@@ -597,3 +597,40 @@ fn cancel_on_destroy_warns_at_plan_and_create_before_destroy_orders_first() {
     );
     ws.assert_no_changes();
 }
+
+#[test]
+fn a_chosen_ref_id_known_only_after_apply_is_used_as_it_is() {
+    let sandbox = Sandbox::start(&[
+        "--seed-certificate",
+        "5555555:30",
+        "--seed-certificate",
+        "6666666:30",
+    ]);
+    let config = format!(
+        "{}\n{}\n{}",
+        provider_block(&sandbox),
+        renewal_block(
+            "first",
+            "5555555",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            ""
+        ),
+        renewal_block(
+            "second",
+            "6666666",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            "  ref_id = \"after-${nicsrs_certificate_renewal.first.cert_id}\"\n"
+        )
+    );
+    let ws = Workspace::new(&config).with_csr(&["www.example.com"]);
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 2);
+    let first = orders.iter().find(|o| o["renew_id"] == "5555555").unwrap();
+    let second = orders.iter().find(|o| o["renew_id"] == "6666666").unwrap();
+    assert_eq!(
+        second["ref_id"],
+        format!("after-{}", first["cert_id"].as_str().unwrap())
+    );
+    ws.assert_no_changes();
+}

@@ -631,7 +631,10 @@ impl CertificateRenewal {
                 format!("Creating {TYPE_NAME} renews certificate {renew_id} for {years} year(s) at NicSRS, which charges your reseller balance."),
             )
         };
-        let (Ok(request), Some(client)) = (
+        // A ref_id known only after apply is the user's; apply uses it as it is.
+        let chosen_later = config.get("ref_id").is_unknown();
+        let (false, Ok(request), Some(client)) = (
+            chosen_later,
             convert::renew_request(planned),
             self.shared.client_if_ready(),
         ) else {
