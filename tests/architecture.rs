@@ -7,11 +7,30 @@ use std::path::Path;
 fn sources(room: &str) -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(room);
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+    collect_sources(&dir, &mut files);
+    assert!(!files.is_empty(), "no sources in {room}");
+    files
+}
+
+/// Every `.rs` file below `dir`, without its unit tests: a `mod tests`
+/// section, or a whole file named `tests.rs` or `*_tests.rs` (the client's
+/// tests run against the sandbox).
+fn collect_sources(dir: &Path, files: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "rs") {
+        if path.is_dir() {
+            collect_sources(&path, files);
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "rs")
+            && stem != "tests"
+            && !stem.ends_with("_tests")
+        {
             let text = std::fs::read_to_string(&path).expect("source");
-            // Unit tests may use any room (the client's tests run against the sandbox).
             let text = text
                 .split("#[cfg(test)]\nmod tests")
                 .next()
@@ -20,8 +39,6 @@ fn sources(room: &str) -> Vec<(String, String)> {
             files.push((path.display().to_string(), text));
         }
     }
-    assert!(!files.is_empty(), "no sources in {room}");
-    files
 }
 
 #[track_caller]
