@@ -602,14 +602,10 @@ impl CertificateRenewal {
         let chosen = config.get("ref_id").as_str().map(str::to_string);
         if let (Some(chosen), Some(replaced)) = (&chosen, replacing) {
             if chosen == replaced {
-                diags.attribute_error(
-                    AttributePath::root("ref_id"),
-                    "ref_id names the order being replaced",
-                    format!(
-                        "A replacement places a new order, which needs a new ref_id; {chosen:?} names the \
-                         order being replaced. Set a new ref_id, or remove ref_id to let the provider derive one."
-                    ),
-                );
+                let error = ordering::OrderError::NamesReplaced {
+                    ref_id: chosen.clone(),
+                };
+                report_order_error(&error, diags);
                 return;
             }
         }
