@@ -141,14 +141,19 @@ fn the_provider_exits_when_its_parent_is_killed() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the parent shell");
+    // The shell's "pid N" and the provider's handshake share one pipe, in
+    // either order.
     let mut lines = BufReader::new(parent.stdout.take().expect("stdout")).lines();
-    let pid: u32 = lines
-        .next()
-        .and_then(Result::ok)
-        .and_then(|l| l.strip_prefix("pid ").map(str::to_string))
-        .and_then(|p| p.parse().ok())
-        .expect("the provider's pid");
-    let handshake = lines.next().and_then(Result::ok).expect("handshake line");
+    let (mut pid, mut handshake) = (None, None);
+    for line in lines.by_ref().take(2) {
+        let line = line.expect("a line from the parent shell");
+        match line.strip_prefix("pid ") {
+            Some(n) => pid = n.trim().parse::<u32>().ok(),
+            None => handshake = Some(line),
+        }
+    }
+    let pid = pid.expect("the provider's pid");
+    let handshake = handshake.expect("handshake line");
     assert!(handshake.starts_with("1|6|unix|"), "{handshake}");
     assert!(running(pid));
     signal(&parent, "KILL");
