@@ -330,6 +330,18 @@ impl fmt::Display for Error {
                  the token and the request to another address); check base_url: {body:?}"
             ),
             Error::HttpStatus {
+                op,
+                status: 429,
+                retry_after,
+                ..
+            } => {
+                write!(f, "NicSRS {op}: HTTP status 429: NicSRS's rate limit was hit")?;
+                if let Some(wait) = retry_after {
+                    write!(f, " (it asked to wait {} s)", wait.as_secs())?;
+                }
+                f.write_str(". Apply again later, or lower terraform's -parallelism")
+            }
+            Error::HttpStatus {
                 op, status, body, ..
             } => write!(f, "NicSRS {op}: HTTP status {status}: {body:?}"),
             Error::NotJson {

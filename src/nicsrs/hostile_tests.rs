@@ -194,3 +194,35 @@ async fn a_huge_answer_is_refused_without_reading_it_all() {
         assert!(renew.may_have_placed_order(), "{renew}");
     }
 }
+
+#[tokio::test]
+async fn a_rate_limited_read_waits_as_asked_and_says_why_when_it_gives_up() {
+    let sb = testkit::start(testkit::config()).await;
+    let admin = testkit::Admin::new(&sb);
+    let client = testkit::client(&sb.url(), Duration::from_secs(5));
+    admin
+        .faults(serde_json::json!({"rules": [{"path": "/ssl/collect", "fault": "http429", "count": 1, "retry_after_secs": 2}]}))
+        .await;
+    let started = std::time::Instant::now();
+    client
+        .collect(testkit::SEED_ID)
+        .await
+        .expect("after waiting");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Asked for longer than the cap: no retry, and the error says why.
+    admin
+        .faults(serde_json::json!({"rules": [{"path": "/ssl/collect", "fault": "http429", "count": 1, "retry_after_secs": 600}]}))
+        .await;
+    let error = client
+        .collect(testkit::SEED_ID)
+        .await
+        .expect_err("rate limited");
+    let text = error.to_string();
+    assert!(text.contains("rate limit"), "{text}");
+    assert!(text.contains("asked to wait 600 s"), "{text}");
+    assert!(text.contains("-parallelism"), "{text}");
+}

@@ -23,9 +23,11 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Delay before the first retry; doubled for each further one.
     pub base_delay: Duration,
-    /// Upper bound on one delay. A `Retry-After` longer than this ends the
-    /// retries (the server asked for more patience than we have).
+    /// Upper bound on one backoff step.
     pub max_delay: Duration,
+    /// The longest `Retry-After` honoured: a rate-limited API is waited for
+    /// as it asks, up to this; asking for more ends the retries.
+    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +36,7 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(60),
         }
     }
 }
@@ -59,7 +62,7 @@ impl RetryPolicy {
                 retry_after: Some(wait),
                 ..
             } => {
-                if *wait > self.max_delay {
+                if *wait > self.max_retry_after {
                     None
                 } else {
                     Some((*wait).max(backoff))
@@ -152,6 +155,7 @@ mod tests {
             max_attempts: 5,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(300),
+            max_retry_after: Duration::from_secs(60),
         };
         let e = status(503, None);
         for attempt in 1..5 {
@@ -170,11 +174,17 @@ mod tests {
             max_attempts: 3,
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(60),
         };
         let d = p.next_delay(Operation::Collect, 1, &status(429, Some(1)));
         assert!(d.is_some_and(|d| d >= Duration::from_secs(1)), "{d:?}");
+        // Longer than a backoff step, within the cap: waited as asked.
         assert_eq!(
-            p.next_delay(Operation::Collect, 1, &status(429, Some(60))),
+            p.next_delay(Operation::Collect, 1, &status(429, Some(30))),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            p.next_delay(Operation::Collect, 1, &status(429, Some(61))),
             None
         );
     }

@@ -103,6 +103,7 @@ pub fn client(url: &str, timeout: Duration) -> Client {
             max_attempts: 4,
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(5),
         },
     })
     .expect("client")
