@@ -227,3 +227,15 @@ fn an_unfamiliar_server_platform_is_a_warning() {
     );
     assert!(output.contains(r#""other" is always accepted"#), "{output}");
 }
+
+#[test]
+fn years_more_precise_than_a_float_can_hold() {
+    for years in ["6.000000000000000000001", "1e400", "9007199254740993"] {
+        assert_rejected(
+            "years    = 1",
+            &format!("years    = {years}"),
+            "Number too precise",
+            "years",
+        );
+    }
+}

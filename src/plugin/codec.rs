@@ -65,16 +65,12 @@ fn from_msgpack(raw: &Mp, ty: &Type, path: &str) -> Result<Value, CodecError> {
             .as_str()
             .map(Value::string)
             .ok_or_else(|| error(path, "string is not valid UTF-8")),
-        (Mp::Integer(i), Type::Number) => i
-            .as_f64()
-            .map(Value::Number)
-            .ok_or_else(|| error(path, "integer out of range")),
+        (Mp::Integer(i), Type::Number) => Ok(integer(*i)),
         (Mp::F32(n), Type::Number) => Ok(Value::Number(f64::from(*n))),
         (Mp::F64(n), Type::Number) => Ok(Value::Number(*n)),
         (Mp::String(s), Type::Number) => s
             .as_str()
-            .and_then(|s| s.parse::<f64>().ok())
-            .map(Value::Number)
+            .and_then(decimal)
             .ok_or_else(|| error(path, "number string is not a decimal number")),
         (Mp::Boolean(b), Type::Bool) => Ok(Value::Bool(*b)),
         (Mp::Array(items), Type::List(element)) => Ok(Value::List(elements(items, element, path)?)),
@@ -159,12 +155,35 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     Ok(out)
 }
 
+/// Integers beyond 2^53 have no exact 64-bit float: kept as text.
+fn integer(i: rmpv::Integer) -> Value {
+    const EXACT: u64 = 1 << 53;
+    match (i.as_i64(), i.as_u64()) {
+        (Some(v), _) if v.unsigned_abs() <= EXACT => Value::Number(v as f64),
+        (Some(v), _) => Value::Decimal(v.to_string()),
+        (None, Some(v)) => Value::Decimal(v.to_string()),
+        (None, None) => Value::Decimal(i.to_string()),
+    }
+}
+
+/// A number sent as text: a float when one says exactly the same, else
+/// kept as sent.
+fn decimal(text: &str) -> Option<Value> {
+    let n = text.trim().parse::<f64>().ok()?;
+    Some(if n.is_finite() && format!("{n}") == text.trim() {
+        Value::Number(n)
+    } else {
+        Value::Decimal(text.to_string())
+    })
+}
+
 fn to_msgpack(value: &Value, ty: &Type, path: &str) -> Result<Mp, CodecError> {
     Ok(match (value, ty) {
         (Value::Null, _) => Mp::Nil,
         (Value::Unknown, _) => Mp::Ext(0, vec![0]),
         (Value::String(s), Type::String) => Mp::from(s.as_str()),
         (Value::Number(n), Type::Number) => number_to_msgpack(*n),
+        (Value::Decimal(text), Type::Number) => Mp::from(text.as_str()),
         (Value::Bool(b), Type::Bool) => Mp::Boolean(*b),
         (Value::List(items), Type::List(element)) | (Value::Set(items), Type::Set(element)) => {
             Mp::Array(
@@ -244,10 +263,9 @@ pub fn from_json(raw: &serde_json::Value, ty: &Type, path: &str) -> Result<Value
             .as_f64()
             .map(Value::Number)
             .ok_or_else(|| error(path, "number out of range")),
-        (J::String(s), Type::Number) => s
-            .parse::<f64>()
-            .map(Value::Number)
-            .map_err(|_| error(path, "number string is not a decimal number")),
+        (J::String(s), Type::Number) => {
+            decimal(s).ok_or_else(|| error(path, "number string is not a decimal number"))
+        }
         (J::Bool(b), Type::Bool) => Ok(Value::Bool(*b)),
         (J::Array(items), Type::List(element)) => {
             Ok(Value::List(json_elements(items, element, path)?))
@@ -304,6 +322,7 @@ pub fn encode_json(value: &Value, ty: &Type) -> Result<serde_json::Value, CodecE
             Mp::Integer(i) => i.as_i64().map_or(J::from(*n), J::from),
             _ => J::from(*n),
         },
+        (Value::Decimal(text), Type::Number) => J::from(text.as_str()),
         (Value::Bool(b), Type::Bool) => J::Bool(*b),
         (Value::List(items), Type::List(element)) | (Value::Set(items), Type::Set(element)) => {
             J::Array(
@@ -488,5 +507,40 @@ mod tests {
         assert_eq!(decode_json(&bytes, &ty).unwrap(), value);
         assert!(encode_json(&Value::Unknown, &Type::String).is_err());
         assert!(decode_json(b"{not json", &ty).is_err());
+    }
+
+    #[test]
+    fn numbers_no_float_can_hold_round_trip_as_sent() {
+        for text in ["6.000000000000000000001", "1e400"] {
+            let bytes = {
+                let mut out = Vec::new();
+                rmpv::encode::write_value(&mut out, &Mp::from(text)).unwrap();
+                out
+            };
+            let value = decode_msgpack(&bytes, &Type::Number).unwrap();
+            assert_eq!(value, Value::Decimal(text.to_string()));
+            assert_eq!(encode_msgpack(&value, &Type::Number).unwrap(), bytes);
+            assert_eq!(value.as_f64(), None, "never silently rounded");
+        }
+        let big = (1i64 << 53) + 1;
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &Mp::from(big)).unwrap();
+        assert_eq!(
+            decode_msgpack(&bytes, &Type::Number).unwrap(),
+            Value::Decimal(big.to_string())
+        );
+        let mut exact = Vec::new();
+        rmpv::encode::write_value(&mut exact, &Mp::from(1i64 << 53)).unwrap();
+        assert_eq!(
+            decode_msgpack(&exact, &Type::Number).unwrap(),
+            Value::Number((1u64 << 53) as f64)
+        );
+        let nested = Value::object([
+            ("n", Value::Decimal("1e400".into())),
+            ("m", Value::Number(1.0)),
+        ]);
+        use crate::plugin::diagnostics::AttributePath;
+        let found = nested.inexact_numbers(&AttributePath::default());
+        assert_eq!(found, vec![(AttributePath::root("n"), "1e400".to_string())]);
     }
 }

@@ -274,6 +274,7 @@ impl pb::provider_server::Provider for ProviderService {
             "provider configuration",
             &mut diags,
         ) {
+            reject_inexact_numbers(&config, &mut diags);
             self.provider.validate(&config, &mut diags);
         }
         Ok(Response::new(pb::validate_provider_config::Response {
@@ -295,6 +296,7 @@ impl pb::provider_server::Provider for ProviderService {
                 "resource configuration",
                 &mut diags,
             ) {
+                reject_inexact_numbers(&config, &mut diags);
                 resource.validate(&config, &mut diags);
             }
         }
@@ -317,6 +319,7 @@ impl pb::provider_server::Provider for ProviderService {
                 "data source configuration",
                 &mut diags,
             ) {
+                reject_inexact_numbers(&config, &mut diags);
                 data_source.validate(&config, &mut diags);
             }
         }
@@ -577,6 +580,28 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+/// Numbers are handled as 64-bit floats: one that none equals (Terraform's
+/// numbers are arbitrary-precision) is refused here, at its attribute,
+/// rather than rounded into a plan that no longer matches the configuration.
+fn reject_inexact_numbers(config: &Value, diags: &mut Diagnostics) {
+    for (path, text) in config.inexact_numbers(&AttributePath::default()) {
+        let nearest = text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map_or("a smaller number".to_string(), |n| format!("{n}"));
+        diags.attribute_error(
+            path.clone(),
+            "Number too precise",
+            format!(
+                "{path} = {text} cannot be held exactly: this provider's numbers are 64-bit floating point. \
+                 Use a plain number such as {nearest}."
+            ),
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 //! (taken from the schema), which is what the codec needs to read msgpack and
 //! JSON, and to write an object with every attribute present.
 
+use super::diagnostics::AttributePath;
 use std::collections::BTreeMap;
 
 /// A cty type, as used in schema attribute `type` fields.
@@ -71,6 +72,11 @@ pub enum Value {
     Unknown,
     String(String),
     Number(f64),
+    /// A number no 64-bit float equals (`6.000000000000000000001`, `1e400`,
+    /// `2^53 + 1`), which Terraform sends as decimal text. Kept exactly as
+    /// sent, so a plan round-trips; configuration validation refuses it
+    /// (see [`Value::inexact_numbers`]) before any resource code sees it.
+    Decimal(String),
     Bool(bool),
     List(Vec<Value>),
     Set(Vec<Value>),
@@ -150,6 +156,35 @@ impl Value {
         match self {
             Value::Number(n) => Some(*n),
             _ => None,
+        }
+    }
+
+    /// Every [`Value::Decimal`] inside this value, with its path.
+    pub fn inexact_numbers(&self, at: &AttributePath) -> Vec<(AttributePath, String)> {
+        let mut found = Vec::new();
+        self.collect_inexact(at, &mut found);
+        found
+    }
+
+    fn collect_inexact(&self, at: &AttributePath, found: &mut Vec<(AttributePath, String)>) {
+        match self {
+            Value::Decimal(text) => found.push((at.clone(), text.clone())),
+            Value::List(items) | Value::Set(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    item.collect_inexact(&at.clone().index(i), found);
+                }
+            }
+            Value::Map(items) => {
+                for (key, item) in items {
+                    item.collect_inexact(&at.clone().key(key), found);
+                }
+            }
+            Value::Object(items) => {
+                for (name, item) in items {
+                    item.collect_inexact(&at.clone().attribute(name), found);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -71,14 +71,18 @@ pub fn renew_request(planned: &Value) -> Result<nicsrs::RenewRequest, NotReady> 
             domain_name: required(d, "domain_name")?,
         });
     }
-    let years = planned.get("years").as_f64().unwrap_or_default();
+    let not_years = |problem: String| NotReady::Invalid {
+        attribute: "years".into(),
+        problem,
+    };
+    let years = planned
+        .get("years")
+        .as_f64()
+        .ok_or_else(|| not_years("not a plain number".into()))?;
     let years = u8::try_from(years as i64)
         .ok()
-        .filter(|y| f64::from(*y) == years)
-        .ok_or_else(|| NotReady::Invalid {
-            attribute: "years".into(),
-            problem: format!("{years} is not a whole number of years"),
-        })?;
+        .filter(|y| f64::from(*y) == years && *y >= 1)
+        .ok_or_else(|| not_years(format!("{years} is not a whole number of years")))?;
     let organization = planned.get("organization_info");
     let organization_info = (!organization.is_null()).then(|| nicsrs::OrganizationInfo {
         organization_city: string(organization, "city"),
