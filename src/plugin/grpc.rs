@@ -275,7 +275,8 @@ impl pb::provider_server::Provider for ProviderService {
             &mut diags,
         ) {
             reject_inexact_numbers(&config, &mut diags);
-            self.provider.validate(&config, &mut diags);
+            let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
+            report_panic("ValidateProviderConfig", checked, &mut diags);
         }
         Ok(Response::new(pb::validate_provider_config::Response {
             diagnostics: diagnostics_to_proto(&diags),
@@ -297,7 +298,8 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
-                resource.validate(&config, &mut diags);
+                let checked = guard(async { resource.validate(&config, &mut diags) }).await;
+                report_panic("ValidateResourceConfig", checked, &mut diags);
             }
         }
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -320,7 +322,8 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
-                data_source.validate(&config, &mut diags);
+                let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
+                report_panic("ValidateDataResourceConfig", checked, &mut diags);
             }
         }
         Ok(Response::new(pb::validate_data_resource_config::Response {
@@ -339,7 +342,10 @@ impl pb::provider_server::Provider for ProviderService {
             let raw = request.raw_state.map(|r| r.json).unwrap_or_default();
             match serde_json::from_slice::<serde_json::Value>(&raw) {
                 Ok(json) => {
-                    if let Some(value) = resource.upgrade_state(request.version, &json, &mut diags) {
+                    let upgraded =
+                        guard(async { resource.upgrade_state(request.version, &json, &mut diags) })
+                            .await;
+                    if let Some(Some(value)) = report_panic("UpgradeResourceState", upgraded, &mut diags) {
                         upgraded_state = encode(&value, &resource.schema().value_type(), &mut diags);
                     }
                 }
@@ -368,9 +374,13 @@ impl pb::provider_server::Provider for ProviderService {
             "provider configuration",
             &mut diags,
         ) {
-            self.provider
-                .configure(&request.terraform_version, &config, &mut diags)
-                .await;
+            let configured = guard(self.provider.configure(
+                &request.terraform_version,
+                &config,
+                &mut diags,
+            ))
+            .await;
+            report_panic("ConfigureProvider", configured, &mut diags);
         }
         Ok(Response::new(pb::configure_provider::Response {
             diagnostics: diagnostics_to_proto(&diags),
@@ -392,8 +402,11 @@ impl pb::provider_server::Provider for ProviderService {
                 "current state",
                 &mut diags,
             ) {
-                let read = resource.read(&current, &mut diags).await;
-                new_state = encode(&read.unwrap_or(Value::Null), &ty, &mut diags);
+                let read = guard(resource.read(&current, &mut diags)).await;
+                // After a panic the state stays as it was: never dropped.
+                if let Some(read) = report_panic("ReadResource", read, &mut diags) {
+                    new_state = encode(&read.unwrap_or(Value::Null), &ty, &mut diags);
+                }
             }
         }
         Ok(Response::new(pb::read_resource::Response {
@@ -426,7 +439,7 @@ impl pb::provider_server::Provider for ProviderService {
             );
             let config = decode(request.config.as_ref(), &ty, "configuration", &mut diags);
             if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
-                let plan = plan_resource_change(
+                let plan = guard(plan_resource_change(
                     resource.as_ref(),
                     &schema,
                     &prior,
@@ -434,12 +447,14 @@ impl pb::provider_server::Provider for ProviderService {
                     &config,
                     &request.prior_private,
                     &mut diags,
-                )
+                ))
                 .await;
-                response.planned_state = encode(&plan.planned, &ty, &mut diags);
-                response.planned_private = plan.private;
-                response.requires_replace =
-                    plan.requires_replace.iter().map(path_to_proto).collect();
+                if let Some(plan) = report_panic("PlanResourceChange", plan, &mut diags) {
+                    response.planned_state = encode(&plan.planned, &ty, &mut diags);
+                    response.planned_private = plan.private;
+                    response.requires_replace =
+                        plan.requires_replace.iter().map(path_to_proto).collect();
+                }
             }
         }
         response.diagnostics = diagnostics_to_proto(&diags);
@@ -463,15 +478,27 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             );
             if let (Some(prior), Some(planned)) = (prior, planned) {
-                let result = if planned.is_null() {
-                    resource.delete(&prior, &mut diags).await;
-                    Some(Value::Null)
-                } else if prior.is_null() {
-                    resource
-                        .create(&planned, &request.planned_private, &mut diags)
-                        .await
-                } else {
-                    resource.update(&prior, &planned, &mut diags).await
+                let applied = guard(async {
+                    if planned.is_null() {
+                        resource.delete(&prior, &mut diags).await;
+                        Some(Value::Null)
+                    } else if prior.is_null() {
+                        resource
+                            .create(&planned, &request.planned_private, &mut diags)
+                            .await
+                    } else {
+                        resource.update(&prior, &planned, &mut diags).await
+                    }
+                })
+                .await;
+                // After a panic the prior object is kept as it was.
+                let Some(result) = report_panic("ApplyResourceChange", applied, &mut diags) else {
+                    return Ok(Response::new(pb::apply_resource_change::Response {
+                        new_state: encode(&prior, &ty, &mut diags),
+                        private: request.planned_private,
+                        diagnostics: diagnostics_to_proto(&diags),
+                        legacy_type_system: false,
+                    }));
                 };
                 match result {
                     Some(value) => new_state = encode(&value, &ty, &mut diags),
@@ -503,7 +530,8 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let Some(resource) = self.resource(&request.type_name, &mut diags) {
-            if let Some(value) = resource.import(&request.id, &mut diags).await {
+            let imported = guard(resource.import(&request.id, &mut diags)).await;
+            if let Some(Some(value)) = report_panic("ImportResourceState", imported, &mut diags) {
                 if let Some(state) = encode(&value, &resource.schema().value_type(), &mut diags) {
                     imported_resources.push(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name.clone(),
@@ -534,7 +562,8 @@ impl pb::provider_server::Provider for ProviderService {
                 "data source configuration",
                 &mut diags,
             ) {
-                if let Some(value) = data_source.read(&config, &mut diags).await {
+                let read = guard(data_source.read(&config, &mut diags)).await;
+                if let Some(Some(value)) = report_panic("ReadDataSource", read, &mut diags) {
                     state = encode(&value, &ty, &mut diags);
                 }
             }
@@ -580,6 +609,42 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
+    }
+}
+
+/// Runs provider code; a panic comes back as `Err(message)` instead of
+/// unwinding into tonic, so the call answers with a diagnostic and the
+/// provider keeps serving the rest of the run.
+async fn guard<T>(work: impl std::future::Future<Output = T>) -> Result<T, String> {
+    use futures_util::FutureExt as _;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| {
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string())
+        })
+}
+
+/// The value of guarded work, or an error diagnostic (and a log line) when
+/// it panicked.
+fn report_panic<T>(call: &str, outcome: Result<T, String>, diags: &mut Diagnostics) -> Option<T> {
+    match outcome {
+        Ok(value) => Some(value),
+        Err(message) => {
+            log::error!("{call} panicked: {message}");
+            diags.error(
+                "The provider hit a bug",
+                format!(
+                    "{call} failed inside the provider: {message}. Nothing else was affected; the state \
+                     keeps what it had before this step. Please report this with the Terraform output."
+                ),
+            );
+            None
+        }
     }
 }
 
@@ -758,5 +823,122 @@ mod tests {
                 Selector::AttributeName("dcv_email".into()),
             ]
         );
+    }
+
+    /// A resource whose code panics: the only way to reach these paths.
+    struct Panicky;
+
+    #[tonic::async_trait]
+    impl Resource for Panicky {
+        fn type_name(&self) -> &'static str {
+            "test_panicky"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new("").attribute(Attribute::optional("name", Type::String, "")),
+            )
+        }
+        async fn modify_plan(
+            &self,
+            _: &crate::plugin::PlanChange<'_>,
+            _: &mut crate::plugin::Plan,
+            _: &mut Diagnostics,
+        ) {
+            panic!("planning exploded");
+        }
+        async fn create(&self, _: &Value, _: &[u8], _: &mut Diagnostics) -> Option<Value> {
+            panic!("create exploded")
+        }
+        async fn read(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            // A formatted message: the panic carries a String, not a &str.
+            panic!("{} exploded", "read")
+        }
+        async fn update(&self, _: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            panic!("update exploded")
+        }
+        async fn delete(&self, _: &Value, _: &mut Diagnostics) {
+            panic!("delete exploded")
+        }
+    }
+
+    struct PanickyProvider;
+
+    #[tonic::async_trait]
+    impl Provider for PanickyProvider {
+        fn schema(&self) -> Schema {
+            Schema::new(0, Block::new(""))
+        }
+        async fn configure(&self, _: &str, _: &Value, _: &mut Diagnostics) {}
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![Arc::new(Panicky)]
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_an_error_diagnostic_and_the_provider_keeps_serving() {
+        let service = ProviderService::new(Arc::new(PanickyProvider));
+        let ty = Panicky.schema().value_type();
+        let object = |name: &str| {
+            codec::encode_msgpack(&Value::object([("name", name.into())]), &ty)
+                .map(|msgpack| pb::DynamicValue {
+                    msgpack,
+                    json: Vec::new(),
+                })
+                .ok()
+        };
+        let plan = service
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_panicky".into(),
+                prior_state: object("a"),
+                proposed_new_state: object("b"),
+                config: object("b"),
+                ..Default::default()
+            }))
+            .await
+            .expect("an answer, not a gRPC error")
+            .into_inner();
+        let error = first_error(&plan.diagnostics);
+        assert_eq!(error.summary, "The provider hit a bug");
+        assert!(
+            error
+                .detail
+                .contains("PlanResourceChange failed inside the provider: planning exploded"),
+            "{}",
+            error.detail
+        );
+
+        // The same service answers the next calls; a failed read keeps the state.
+        let read = service
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "test_panicky".into(),
+                current_state: object("a"),
+                ..Default::default()
+            }))
+            .await
+            .expect("an answer")
+            .into_inner();
+        assert!(first_error(&read.diagnostics)
+            .detail
+            .contains("read exploded"));
+        assert_eq!(read.new_state, object("a"), "never dropped by a panic");
+        let update = service
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_panicky".into(),
+                prior_state: object("a"),
+                planned_state: object("b"),
+                config: object("b"),
+                ..Default::default()
+            }))
+            .await
+            .expect("an answer")
+            .into_inner();
+        assert!(first_error(&update.diagnostics)
+            .detail
+            .contains("update exploded"));
+        assert_eq!(update.new_state, object("a"), "the prior object is kept");
     }
 }
