@@ -299,6 +299,63 @@ pub fn from_json(raw: &serde_json::Value, ty: &Type, path: &str) -> Result<Value
     }
 }
 
+/// Reads stored state (JSON) as `ty`, dropping attributes the schema no
+/// longer has: a release that removes an attribute must not make every
+/// existing state unreadable. Returns the dropped paths too.
+pub fn state_from_json(
+    raw: &serde_json::Value,
+    ty: &Type,
+) -> Result<(Value, Vec<String>), CodecError> {
+    let mut dropped = Vec::new();
+    let pruned = prune(raw, ty, "", &mut dropped);
+    from_json(&pruned, ty, "").map(|value| (value, dropped))
+}
+
+fn prune(
+    raw: &serde_json::Value,
+    ty: &Type,
+    path: &str,
+    dropped: &mut Vec<String>,
+) -> serde_json::Value {
+    use serde_json::Value as J;
+    match (raw, ty) {
+        (J::Object(entries), Type::Object(attribute_types)) => J::Object(
+            entries
+                .iter()
+                .filter_map(|(key, item)| {
+                    let inner = format!("{path}.{key}");
+                    match attribute_types.get(key) {
+                        Some(attr_ty) => Some((key.clone(), prune(item, attr_ty, &inner, dropped))),
+                        None => {
+                            dropped.push(inner);
+                            None
+                        }
+                    }
+                })
+                .collect(),
+        ),
+        (J::Object(entries), Type::Map(element)) => J::Object(
+            entries
+                .iter()
+                .map(|(key, item)| {
+                    (
+                        key.clone(),
+                        prune(item, element, &format!("{path}[{key:?}]"), dropped),
+                    )
+                })
+                .collect(),
+        ),
+        (J::Array(items), Type::List(element) | Type::Set(element)) => J::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| prune(item, element, &format!("{path}[{i}]"), dropped))
+                .collect(),
+        ),
+        (other, _) => other.clone(),
+    }
+}
+
 fn json_elements(
     items: &[serde_json::Value],
     element: &Type,

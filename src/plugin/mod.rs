@@ -131,8 +131,17 @@ pub trait Resource: Send + Sync {
             );
             return None;
         }
-        match codec::from_json(raw, &schema.value_type(), "") {
-            Ok(value) => Some(value),
+        match codec::state_from_json(raw, &schema.value_type()) {
+            Ok((value, dropped)) => {
+                if !dropped.is_empty() {
+                    log::info!(
+                        "{} state: dropped attributes the schema no longer has: {}",
+                        self.type_name(),
+                        dropped.join(", ")
+                    );
+                }
+                Some(value)
+            }
             Err(e) => {
                 diags.error(
                     "Unreadable state",
@@ -209,9 +218,61 @@ mod tests {
         );
         let mut diags = Diagnostics::new();
         assert_eq!(
-            Versioned.upgrade_state(2, &serde_json::json!({"nope": 1}), &mut diags),
+            Versioned.upgrade_state(2, &serde_json::json!({"name": 1}), &mut diags),
             None
         );
-        assert!(diags.has_errors());
+        assert!(diags.has_errors(), "a value of the wrong type is refused");
+    }
+
+    #[test]
+    fn attributes_the_schema_no_longer_has_are_dropped_not_fatal() {
+        // Written by a release that still had `retired` (top level and inside
+        // a block element): read by this one, which does not.
+        struct Trimmed;
+        #[tonic::async_trait]
+        impl Resource for Trimmed {
+            fn type_name(&self) -> &'static str {
+                "test_trimmed"
+            }
+            fn schema(&self) -> Schema {
+                Schema::new(
+                    0,
+                    Block::new("")
+                        .attribute(Attribute::required("name", Type::String, ""))
+                        .block(crate::plugin::NestedBlock::list(
+                            "item",
+                            Block::new("").attribute(Attribute::required("v", Type::String, "")),
+                        )),
+                )
+            }
+            async fn create(&self, _: &Value, _: &[u8], _: &mut Diagnostics) -> Option<Value> {
+                None
+            }
+            async fn read(&self, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+                None
+            }
+            async fn update(&self, _: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+                None
+            }
+            async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+        }
+        let raw = serde_json::json!({
+            "name": "web",
+            "retired": "x",
+            "item": [{"v": "a", "retired": 3}]
+        });
+        let mut diags = Diagnostics::new();
+        let value = Trimmed.upgrade_state(0, &raw, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            value,
+            Some(Value::object([
+                ("name", "web".into()),
+                (
+                    "item",
+                    Value::List(vec![Value::object([("v", "a".into())])])
+                ),
+            ]))
+        );
     }
 }
