@@ -15,6 +15,7 @@ pub mod error;
 mod hostile_tests;
 pub mod ordering;
 pub mod retry;
+pub mod rules;
 pub mod secret;
 pub mod types;
 

@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use crate::nicsrs;
-use crate::nicsrs::ordering;
+use crate::nicsrs::{ordering, rules};
 use crate::plugin::{
     Attribute, AttributePath, Block, Diagnostics, NestedBlock, Plan, PlanChange, Resource, Schema,
     Type, Value,
 };
 
 use super::contact::{contact_block, validate_contact};
-use super::{convert, dcv, refresh_order, rules, IfMissing, Refresh, Shared};
+use super::{convert, dcv, refresh_order, IfMissing, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
 
@@ -445,127 +445,169 @@ impl Resource for CertificateRenewal {
     }
 }
 
-/// Every check of the renew call that can run before any API call.
+/// Every check of the renew call that can run before any API call, with
+/// the rules of `nicsrs::rules` (the ones the sandbox answers with).
 /// Unknown values are skipped: they are checked again once known.
-fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
+pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
     let at = AttributePath::root;
-    for name in ["renew_id", "server", "ref_id"] {
-        if config
-            .get(name)
-            .as_str()
-            .is_some_and(|v| v.trim().is_empty())
-        {
-            diags.attribute_error(
+    for name in ["renew_id", "ref_id"] {
+        if let Some(value) = config.get(name).as_str() {
+            report(
+                diags,
                 at(name),
-                format!("Empty {name}"),
-                format!("{name} is an empty string; set a value."),
+                &format!("Invalid {name}"),
+                rules::identifier(name, value),
             );
         }
     }
-    if let Some(server) = config
-        .get("server")
-        .as_str()
-        .filter(|s| !s.trim().is_empty())
-    {
-        if !nicsrs::types::SERVER_PLATFORMS.contains(&server) {
-            diags.attribute_warning(
-                at("server"),
-                "Unfamiliar server platform",
-                format!(
-                    "server is {server:?}; NicSRS is known to accept the lower-case names {}. \
-                     \"other\" is always accepted.",
-                    nicsrs::types::SERVER_PLATFORMS.join(", ")
-                ),
-            );
-        }
+    if let Some(server) = config.get("server").as_str() {
+        report(
+            diags,
+            at("server"),
+            "Invalid server",
+            rules::server("server", server),
+        );
     }
     if let Some(years) = config.get("years").as_f64() {
-        if let Err(problem) = rules::check_years(years) {
-            diags.attribute_error(at("years"), "Invalid years", problem);
-        }
+        report(
+            diags,
+            at("years"),
+            "Invalid years",
+            rules::years("years", years).map(drop),
+        );
     }
     if let Some(unique_value) = config.get("unique_value").as_str() {
-        if let Err(problem) = rules::check_unique_value(unique_value) {
-            diags.attribute_error(at("unique_value"), "Invalid unique_value", problem);
-        }
+        report(
+            diags,
+            at("unique_value"),
+            "Invalid unique_value",
+            rules::unique_value("unique_value", unique_value),
+        );
     }
-    let csr_names = match config.get("csr").as_str().map(rules::csr_names) {
-        Some(Ok(names)) => Some(names),
+    let csr = config.get("csr").as_str().map(|pem| rules::csr("csr", pem));
+    let csr_names = match csr {
+        Some(Ok(parsed)) => Some(parsed.names),
         Some(Err(problem)) => {
-            diags.attribute_error(at("csr"), "Invalid csr", problem);
+            report(diags, at("csr"), "Invalid csr", Err(problem));
             None
         }
         None => None,
     };
-    let mut seen = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for (i, domain) in config.get("domain_info").elements().iter().enumerate() {
-        let path = at("domain_info").index(i);
+        let path = |attribute: &str| at("domain_info").index(i).attribute(attribute);
         let name = domain.get("domain_name").as_str();
         if let Some(name) = name {
-            if seen.iter().any(|s: &String| s.eq_ignore_ascii_case(name)) {
-                diags.attribute_error(
-                    path.clone().attribute("domain_name"),
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                report(diags,
+                    path("domain_name"),
                     "Duplicate domain_name",
-                    format!("{name:?} appears in more than one domain_info block; list each domain once."),
+                    Err(format!("{name:?} appears in more than one domain_info block; list each domain once.")),
                 );
             }
             seen.push(name.to_string());
-            if let Some(Err(problem)) = csr_names
-                .as_ref()
-                .map(|names| rules::check_csr_covers(names, name))
-            {
-                diags.attribute_error(
-                    path.clone().attribute("domain_name"),
-                    "Domain not in the CSR",
-                    problem,
-                );
+            let named = rules::domain_name("domain_name", name);
+            let covered = named.clone().and_then(|()| match &csr_names {
+                Some(names) => rules::csr_covers("domain_name", names, name),
+                None => Ok(()),
+            });
+            if named.is_err() {
+                report(diags, path("domain_name"), "Invalid domain_name", named);
+            } else {
+                report(diags, path("domain_name"), "Domain not in the CSR", covered);
             }
         }
-        let method = domain.get("dcv_method").as_str();
+        let method = domain
+            .get("dcv_method")
+            .as_str()
+            .map(|m| rules::dcv_method("dcv_method", m));
+        let method = match method {
+            Some(Ok(method)) => Some(method),
+            Some(Err(problem)) => {
+                report(
+                    diags,
+                    path("dcv_method"),
+                    "Invalid dcv_method",
+                    Err(problem),
+                );
+                None
+            }
+            None => None,
+        };
         if let (Some(name), Some(method)) = (name, method) {
-            if let Err(problem) = rules::check_method_fits_domain(method, name) {
-                diags.attribute_error(
-                    path.clone().attribute("dcv_method"),
-                    "Method cannot validate this domain",
-                    problem,
-                );
-            }
-        }
-        if let Some(Err(problem)) = method.map(rules::check_dcv_method) {
-            diags.attribute_error(
-                path.clone().attribute("dcv_method"),
-                "Invalid dcv_method",
-                problem,
+            report(
+                diags,
+                path("dcv_method"),
+                "Method cannot validate this domain",
+                rules::method_fits_domain(method, name),
             );
         }
-        if let (Some(email), Some(name)) = (domain.get("dcv_email").as_str(), name) {
-            if let Err(problem) = rules::check_dcv_email(email, name) {
-                diags.attribute_error(
-                    path.clone().attribute("dcv_email"),
-                    "Invalid dcv_email",
-                    problem,
-                );
-            } else if method.is_some_and(|m| m != "EMAIL") {
+        let email = domain.get("dcv_email");
+        if let (Some(method), false) = (method, email.is_unknown()) {
+            report(
+                diags,
+                path("dcv_email"),
+                "Missing dcv_email",
+                rules::dcv_email_present("dcv_email", method, email.as_str()),
+            );
+        }
+        if let (Some(email), Some(name)) = (email.as_str(), name) {
+            let valid = rules::dcv_email("dcv_email", email, name);
+            let used = valid.is_ok() && method.is_none_or(|m| m == nicsrs::DcvMethod::Email);
+            report(diags, path("dcv_email"), "Invalid dcv_email", valid);
+            if !used && method.is_some() {
                 diags.attribute_warning(
-                    path.clone().attribute("dcv_email"),
+                    path("dcv_email"),
                     "dcv_email is ignored",
-                    format!("dcv_email is used only with dcv_method = \"EMAIL\"; this domain uses {:?}.", method.unwrap_or_default()),
+                    format!(
+                        "dcv_email is used only with dcv_method = \"EMAIL\"; this domain uses {:?}.",
+                        method.map(|m| m.as_str()).unwrap_or_default()
+                    ),
                 );
             }
         }
     }
-    let organization = config.get("organization_info");
-    if let Some(country) = organization.get("country").as_str() {
-        if let Err(problem) = rules::check_country(country) {
-            diags.attribute_error(
-                at("organization_info").attribute("country"),
-                "Invalid country",
-                problem,
-            );
-        }
-    }
+    validate_organization(
+        config.get("organization_info"),
+        &at("organization_info"),
+        diags,
+    );
     for contact in ["administrator", "finance", "tech"] {
         validate_contact(config.get(contact), &at(contact), diags);
+    }
+}
+
+/// An error on `path` when a rule failed.
+fn report(
+    diags: &mut Diagnostics,
+    path: AttributePath,
+    title: &str,
+    outcome: Result<(), rules::Problem>,
+) {
+    if let Err(problem) = outcome {
+        diags.attribute_error(path, title, problem);
+    }
+}
+
+/// The organization's fields: text the API can store, and its country code.
+fn validate_organization(block: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    for name in ["name", "city", "mobile", "address", "country", "post_code"] {
+        let Some(value) = block.get(name).as_str() else {
+            continue;
+        };
+        let label = format!("{path}.{name}");
+        let outcome = rules::text(&label, value).and_then(|()| match name {
+            "country" => rules::country(&label, value),
+            "mobile" => rules::mobile(&label, value),
+            _ => Ok(()),
+        });
+        if let Err(problem) = outcome {
+            diags.attribute_error(
+                path.clone().attribute(name),
+                format!("Invalid {name}"),
+                problem,
+            );
+        }
     }
 }
 

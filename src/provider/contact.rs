@@ -4,7 +4,7 @@
 use crate::nicsrs;
 use crate::plugin::{Attribute, AttributePath, Block, Diagnostics, Type, Value};
 
-use super::rules;
+use crate::nicsrs::rules;
 
 /// (attribute, what it holds) in the seed's order.
 pub const CONTACT_FIELDS: [(&str, &str); 11] = [
@@ -36,24 +36,27 @@ pub fn contact_block(description: &str, required: bool) -> Block {
     }))
 }
 
-/// Checks what is set: non-empty values, the e-mail address, the country code.
+/// Checks what is set, with the rules the API applies: text it can store,
+/// the e-mail address, the phone number, the country code.
 pub fn validate_contact(block: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    for (name, what) in CONTACT_FIELDS {
+    for (name, _) in CONTACT_FIELDS {
         let Some(value) = block.get(name).as_str() else {
             continue;
         };
-        let at = path.clone().attribute(name);
-        if value.trim().is_empty() {
-            diags.attribute_error(at, "Empty contact field", format!("{path}.{name} is empty; set the contact's {what}, or leave it out if it is optional."));
-            continue;
-        }
-        let checked = match name {
-            "email" => rules::check_email(value),
-            "country" => rules::check_country(value),
+        let label = format!("{path}.{name}");
+        let outcome = rules::text(&label, value).and_then(|()| match name {
+            "email" => rules::email(&label, value),
+            "country" => rules::country(&label, value),
+            "mobile" => rules::mobile(&label, value),
             _ => Ok(()),
-        };
-        if let Err(problem) = checked {
-            diags.attribute_error(at, format!("Invalid {name}"), problem);
+        });
+        if let Err(problem) = outcome {
+            let title = if value.trim().is_empty() {
+                "Empty contact field".to_string()
+            } else {
+                format!("Invalid {name}")
+            };
+            diags.attribute_error(path.clone().attribute(name), title, problem);
         }
     }
 }

@@ -8,7 +8,8 @@ mod contact;
 mod convert;
 mod dcv;
 mod issued;
-pub mod rules;
+#[cfg(test)]
+mod rules_agreement;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

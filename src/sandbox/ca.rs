@@ -15,10 +15,6 @@ use rcgen::{
 use serde::{Deserialize, Serialize};
 use time::macros::datetime;
 use time::OffsetDateTime;
-use x509_parser::certification_request::X509CertificationRequest;
-use x509_parser::prelude::FromDer;
-
-use crate::nicsrs::dcv::pem_to_der;
 
 /// The CA's key and certificate, both PEM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,37 +26,12 @@ pub struct Ca {
 }
 
 /// A CSR the sandbox accepted: its DER, its names and its public key.
-#[derive(Debug, Clone)]
-pub struct ParsedCsr {
-    /// The DER bytes (what the Sectigo CSR hash is computed over).
-    pub der: Vec<u8>,
-    /// Subject CN and SAN DNS names, lower case, in order, without duplicates.
-    pub names: Vec<String>,
-    /// The DER SubjectPublicKeyInfo.
-    pub spki_der: Vec<u8>,
-}
+pub type ParsedCsr = crate::nicsrs::rules::Csr;
 
-/// Parses and checks a PEM PKCS#10 CSR; the error says what is wrong.
+/// Parses and checks a PEM PKCS#10 CSR with the API's rules (the ones the
+/// provider applies at plan time); the error says what is wrong.
 pub fn parse_csr(pem: &str) -> Result<ParsedCsr, String> {
-    if !pem.contains("-----BEGIN") {
-        return Err("csr must be a PEM block (-----BEGIN CERTIFICATE REQUEST-----)".into());
-    }
-    let der = pem_to_der(pem).map_err(|e| e.to_string())?;
-    let (_, csr) = X509CertificationRequest::from_der(&der)
-        .map_err(|_| "csr is not a valid PKCS#10 certificate signing request".to_string())?;
-    csr.verify_signature()
-        .map_err(|_| "csr signature does not verify".to_string())?;
-    let info = &csr.certification_request_info;
-    let names = crate::nicsrs::dcv::csr_names(&csr);
-    let spki_der = info.subject_pki.raw.to_vec();
-    SubjectPublicKeyInfo::from_der(&spki_der).map_err(|_| {
-        "csr key algorithm is not supported (use RSA, ECDSA P-256/P-384 or Ed25519)".to_string()
-    })?;
-    Ok(ParsedCsr {
-        der,
-        names,
-        spki_der,
-    })
+    crate::nicsrs::rules::csr("csr", pem)
 }
 
 /// The longest certificate validity, in days, for a certificate issued at `at`

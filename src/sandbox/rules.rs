@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use super::ca::{parse_csr, ParsedCsr};
 use super::store::{Brand, DomainState, Validation};
-use crate::nicsrs::dcv::authorization_domain;
-use crate::nicsrs::types::{DcvMethod, DCV_EMAIL_PREFIXES, SERVER_PLATFORMS};
+use crate::nicsrs::rules;
+use crate::nicsrs::types::DcvMethod;
 
 /// Field → messages, the shape of `errors` in a `-1` answer.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -76,19 +76,22 @@ fn text(v: Option<&Value>) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-/// `renewId` is required.
+/// Records a failed shared rule as an error on `field`.
+fn checked<T>(
+    errs: &mut FieldErrors,
+    field: &str,
+    outcome: Result<T, rules::Problem>,
+) -> Option<T> {
+    outcome.map_err(|problem| add(errs, field, problem)).ok()
+}
+
+/// `renewId` is required, used exactly as sent.
 pub fn renew_id(form: &BTreeMap<String, String>, errs: &mut FieldErrors) -> Option<String> {
-    match form
-        .get("renewId")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-    {
-        Some(id) => Some(id.to_string()),
-        None => {
-            add(errs, "renewId", "renewId is required");
-            None
-        }
-    }
+    let Some(id) = form.get("renewId").filter(|s| !s.is_empty()) else {
+        add(errs, "renewId", "renewId is required");
+        return None;
+    };
+    checked(errs, "renewId", rules::identifier("renewId", id)).map(|()| id.clone())
 }
 
 /// `years` is required, an integer from 1 to 6.
@@ -110,14 +113,10 @@ pub fn years(form: &BTreeMap<String, String>, errs: &mut FieldErrors) -> Option<
     }
 }
 
-/// `refId` is optional but, when sent, not empty.
+/// `refId` is optional; when sent, an identifier used exactly as sent.
 pub fn ref_id(form: &BTreeMap<String, String>, errs: &mut FieldErrors) -> Option<String> {
     let raw = form.get("refId")?;
-    if raw.trim().is_empty() {
-        add(errs, "refId", "refId must not be empty when sent");
-        return None;
-    }
-    Some(raw.clone())
+    checked(errs, "refId", rules::identifier("refId", raw)).map(|()| raw.clone())
 }
 
 /// `params` is required and holds a JSON object.
@@ -159,34 +158,22 @@ pub fn server(params: &Map<String, Value>, errs: &mut FieldErrors) -> Option<Str
         add(errs, "params.server", "server is required");
         return None;
     };
-    if SERVER_PLATFORMS.contains(&s) {
-        Some(s.to_string())
-    } else {
-        add(
-            errs,
-            "params.server",
-            format!("server must be one of: {}", SERVER_PLATFORMS.join(", ")),
-        );
-        None
-    }
+    checked(errs, "params.server", rules::server("server", s)).map(|()| s.to_string())
 }
 
 /// `params.uniqueValue` is optional: 1–20 of a–z, A–Z, 0–9.
 pub fn unique_value(params: &Map<String, Value>, errs: &mut FieldErrors) -> Option<String> {
     let v = params.get("uniqueValue")?;
-    match v.as_str() {
-        Some(s) if (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-            Some(s.to_string())
-        }
-        _ => {
-            add(
-                errs,
-                "params.uniqueValue",
-                "uniqueValue must be 1-20 characters of a-z, A-Z, 0-9",
-            );
-            None
-        }
-    }
+    let Some(s) = v.as_str() else {
+        add(errs, "params.uniqueValue", "uniqueValue must be a string");
+        return None;
+    };
+    checked(
+        errs,
+        "params.uniqueValue",
+        rules::unique_value("uniqueValue", s),
+    )
+    .map(|()| s.to_string())
 }
 
 /// `dcvEmail` for `domain`: `<prefix>@<the domain or a parent of it>`, one
@@ -200,29 +187,20 @@ pub fn dcv_email(
     errs: &mut FieldErrors,
 ) {
     let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
-        if method == Some(DcvMethod::Email) && brand == Brand::Sectigo {
-            add(errs, field, "dcvEmail is required for the EMAIL method");
+        if let (Some(method), Brand::Sectigo) = (method, brand) {
+            checked(
+                errs,
+                field,
+                rules::dcv_email_present("dcvEmail", method, None),
+            );
         }
         return;
     };
-    let email = email.to_ascii_lowercase();
-    let base = authorization_domain(domain.trim()).to_ascii_lowercase();
-    let ok = DCV_EMAIL_PREFIXES.iter().any(|prefix| {
-        email.strip_prefix(prefix).is_some_and(|d| {
-            d.contains('.')
-                && !d.starts_with('.')
-                && (base == d || base.ends_with(&format!(".{d}")))
-        })
-    });
-    if !ok {
-        add(
-            errs,
-            field,
-            format!(
-                "dcvEmail must be one of admin@, administrator@, postmaster@, webmaster@, hostmaster@ followed by {base} or a parent domain of it"
-            ),
-        );
-    }
+    checked(
+        errs,
+        field,
+        rules::dcv_email("dcvEmail", email, domain.trim()),
+    );
 }
 
 /// `params.domainInfo` is required: a non-empty array of `{domainName,
@@ -255,9 +233,19 @@ pub fn domain_info(
             add(errs, at, "each domainInfo entry must be a JSON object");
             continue;
         };
-        let name = text(obj.get("domainName"));
-        if name.is_none() {
-            add(errs, format!("{at}.domainName"), "domainName is required");
+        let name = obj
+            .get("domainName")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
+        match name {
+            None => add(errs, format!("{at}.domainName"), "domainName is required"),
+            Some(n) => {
+                checked(
+                    errs,
+                    &format!("{at}.domainName"),
+                    rules::domain_name("domainName", n),
+                );
+            }
         }
         if let Some(n) = name {
             if out
@@ -276,28 +264,18 @@ pub fn domain_info(
                 add(errs, format!("{at}.dcvMethod"), "dcvMethod is required");
                 None
             }
-            Some(m) => match DcvMethod::parse(m) {
-                Some(m) => Some(m),
-                None => {
-                    add(
-                        errs,
-                        format!("{at}.dcvMethod"),
-                        "dcvMethod must be one of EMAIL, HTTP_CSR_HASH, CNAME_CSR_HASH, HTTPS_CSR_HASH",
-                    );
-                    None
-                }
-            },
+            Some(m) => checked(
+                errs,
+                &format!("{at}.dcvMethod"),
+                rules::dcv_method("dcvMethod", m),
+            ),
         };
-        if let (Some(n), Some(m @ (DcvMethod::HttpCsrHash | DcvMethod::HttpsCsrHash))) =
-            (name, method)
-        {
-            if n.starts_with("*.") {
-                add(
-                    errs,
-                    format!("{at}.dcvMethod"),
-                    format!("{m} cannot validate the wildcard {n}; use CNAME_CSR_HASH or EMAIL"),
-                );
-            }
+        if let (Some(n), Some(m)) = (name, method) {
+            checked(
+                errs,
+                &format!("{at}.dcvMethod"),
+                rules::method_fits_domain(m, n),
+            );
         }
         let email = obj.get("dcvEmail").and_then(Value::as_str);
         if let Some(n) = name {
@@ -321,22 +299,11 @@ pub fn domain_info(
 /// Every `domainName` must be one of the CSR's names (CN or SAN).
 pub fn csr_covers_domains(csr: &ParsedCsr, domains: &[DomainState], errs: &mut FieldErrors) {
     for (i, d) in domains.iter().enumerate() {
-        let name = d
-            .domain_name
-            .trim()
-            .trim_end_matches('.')
-            .to_ascii_lowercase();
-        if !csr.names.contains(&name) {
-            add(
-                errs,
-                format!("params.domainInfo[{i}].domainName"),
-                format!(
-                    "domainName {} is not in the CSR (the CSR names: {})",
-                    d.domain_name,
-                    csr.names.join(", ")
-                ),
-            );
-        }
+        checked(
+            errs,
+            &format!("params.domainInfo[{i}].domainName"),
+            rules::csr_covers("domainName", &csr.names, d.domain_name.trim()),
+        );
     }
 }
 
@@ -366,6 +333,25 @@ pub fn administrator(params: &Map<String, Value>, errs: &mut FieldErrors) {
             );
         }
     }
+    contact_fields("Administrator", obj, errs);
+}
+
+/// The shared rules on the fields a contact has: text the API stores, the
+/// e-mail address, the phone number, the country code.
+fn contact_fields(contact: &str, obj: &Map<String, Value>, errs: &mut FieldErrors) {
+    for (key, value) in obj {
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        let field = format!("params.{contact}.{key}");
+        let outcome = rules::text(key, value).and_then(|()| match key.as_str() {
+            "email" => rules::email(key, value),
+            "country" | "organizationCountry" => rules::country(key, value),
+            "mobile" | "organizationMobile" => rules::mobile(key, value),
+            _ => Ok(()),
+        });
+        checked(errs, &field, outcome);
+    }
 }
 
 /// `params.finance` and `params.tech` are optional objects of strings.
@@ -383,6 +369,7 @@ pub fn optional_contacts(params: &Map<String, Value>, errs: &mut FieldErrors) {
                         );
                     }
                 }
+                contact_fields(name, obj, errs);
             }
             Some(_) => add(
                 errs,
@@ -400,6 +387,9 @@ pub fn organization_info(
     errs: &mut FieldErrors,
 ) {
     let info = params.get("organizationInfo").filter(|v| !v.is_null());
+    if let Some(obj) = info.and_then(Value::as_object) {
+        contact_fields("organizationInfo", obj, errs);
+    }
     if validation == Validation::Dv {
         if let Some(v) = info {
             if !v.is_object() {
@@ -529,7 +519,7 @@ mod tests {
         }
         assert_eq!(
             check_email("a.com", None, Email, Brand::Sectigo),
-            ["dcvEmail is required for the EMAIL method"]
+            ["dcvEmail is required with the EMAIL method: the mailbox the CA writes to, e.g. admin@ and the domain."]
         );
         assert!(check_email("a.com", None, Email, Brand::Digicert).is_empty());
         assert!(check_email("a.com", None, CnameCsrHash, Brand::Sectigo).is_empty());
