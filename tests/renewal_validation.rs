@@ -80,20 +80,20 @@ fn unknown_dcv_method() {
 #[test]
 fn dcv_email_with_a_wrong_prefix() {
     assert_rejected(
-        r#"dcv_method  = "EMAIL""#,
-        "dcv_method  = \"EMAIL\"\n    dcv_email = \"info@example.com\"",
+        r#"dcv_email   = "admin@example.com""#,
+        r#"dcv_email   = "info@example.com""#,
         "Invalid dcv_email",
-        r#"dcv_email = "info@example.com""#,
+        r#"dcv_email   = "info@example.com""#,
     );
 }
 
 #[test]
 fn dcv_email_for_another_domain() {
     assert_rejected(
-        r#"dcv_method  = "EMAIL""#,
-        "dcv_method  = \"EMAIL\"\n    dcv_email = \"admin@other.org\"",
+        r#"dcv_email   = "admin@example.com""#,
+        r#"dcv_email   = "admin@other.org""#,
         "Invalid dcv_email",
-        r#"dcv_email = "admin@other.org""#,
+        r#"dcv_email   = "admin@other.org""#,
     );
 }
 
@@ -216,16 +216,75 @@ fn file_validation_of_a_wildcard() {
 }
 
 #[test]
-fn an_unfamiliar_server_platform_is_a_warning() {
-    let config = valid_config().replacen(r#"server   = "nginx""#, r#"server   = "NGINX""#, 1);
-    let ws = Workspace::new(&config).with_csr(&["www.example.com", "example.com"]);
-    let run = ws.terraform(&["validate"]).success();
-    let output = run.flat();
-    assert!(
-        output.contains("Warning: Unfamiliar server platform"),
-        "{output}"
+fn a_server_platform_nicsrs_does_not_know_is_refused() {
+    assert_rejected(
+        r#"server   = "nginx""#,
+        r#"server   = "NGINX""#,
+        "Invalid server",
+        r#"server   = "NGINX""#,
     );
-    assert!(output.contains(r#""other" is always accepted"#), "{output}");
+}
+
+/// Inputs that used to pass the plan and then fail at the API, or worse,
+/// place an order that differs from the state: each is refused at plan.
+#[test]
+fn inputs_the_api_would_refuse_or_store_differently_are_refused_at_plan() {
+    let pem = crate::common::csr_pem(&["www.example.com", "example.com"]);
+    let heredoc = |text: &str| format!("csr      = <<-EOT\n{text}EOT\n");
+    let csr_line = r#"csr      = file("${path.module}/web.csr")"#;
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            r#"renew_id = "1234567""#,
+            r#"renew_id = "1234567\n""#.into(),
+            "Invalid renew_id",
+            "renew_id",
+        ),
+        (
+            r#"renew_id = "1234567""#,
+            r#"renew_id = " 1234567 ""#.into(),
+            "Invalid renew_id",
+            "renew_id",
+        ),
+        (
+            r#"renew_id = "1234567""#,
+            r#"renew_id = "R 1""#.into(),
+            "Invalid renew_id",
+            "renew_id",
+        ),
+        (
+            r#"mobile       = "18111111111""#,
+            r#"mobile       = "181-CALL-ME""#.into(),
+            "Invalid mobile",
+            "mobile",
+        ),
+        (
+            r#"city         = "Shanghai""#,
+            r#"city         = "Shang\u0007hai""#.into(),
+            "Invalid city",
+            "city",
+        ),
+        (
+            r#"domain_name = "www.example.com""#,
+            r#"domain_name = "bücher.example""#.into(),
+            "Invalid domain_name",
+            "xn--bcher-kva.example",
+        ),
+        (
+            csr_line,
+            heredoc(&format!("{pem}garbage\n")),
+            "Invalid csr",
+            "text after",
+        ),
+        (
+            csr_line,
+            heredoc(&pem.replace("BEGIN CERTIFICATE REQUEST", "BEGIN NONSENSE")),
+            "Invalid csr",
+            "NONSENSE",
+        ),
+    ];
+    for (from, to, title, words) in cases {
+        assert_rejected(from, &to, title, words);
+    }
 }
 
 #[test]

@@ -58,7 +58,15 @@ pub fn csr_pem(names: &[&str]) -> String {
 pub fn renewal_block(name: &str, renew_id: &str, domains: &[(&str, &str)], extra: &str) -> String {
     let domain_blocks: String = domains
         .iter()
-        .map(|(domain, method)| format!("  domain_info {{\n    domain_name = \"{domain}\"\n    dcv_method  = \"{method}\"\n  }}\n"))
+        .map(|(domain, method)| {
+            // The EMAIL method needs the mailbox the CA writes to.
+            let email = if *method == "EMAIL" {
+                format!("    dcv_email   = \"admin@{}\"\n", domain.trim_start_matches("*."))
+            } else {
+                String::new()
+            };
+            format!("  domain_info {{\n    domain_name = \"{domain}\"\n    dcv_method  = \"{method}\"\n{email}  }}\n")
+        })
         .collect();
     format!(
         r#"resource "nicsrs_certificate_renewal" "{name}" {{
