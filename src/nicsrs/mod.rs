@@ -14,6 +14,8 @@ pub mod error;
 #[cfg(test)]
 mod hostile_tests;
 pub mod ordering;
+#[cfg(test)]
+mod properties;
 pub mod retry;
 pub mod rules;
 pub mod secret;
@@ -338,7 +340,7 @@ impl Client {
 }
 
 /// Parses a 2xx body into the envelope; error codes become [`Error::Api`].
-fn parse_envelope(op: Operation, status: u16, body: &str) -> Result<Envelope, Error> {
+pub fn parse_envelope(op: Operation, status: u16, body: &str) -> Result<Envelope, Error> {
     let text = body.trim_start_matches('\u{feff}').trim();
     let value: Value = serde_json::from_str(text).map_err(|_| Error::NotJson {
         op,
@@ -380,7 +382,10 @@ fn parse_envelope(op: Operation, status: u16, body: &str) -> Result<Envelope, Er
 }
 
 /// Decodes `data`; absent, `null` and PHP's empty `[]` are an empty object.
-fn decode_data<T: DeserializeOwned + Default>(
+///
+/// Public, with [`parse_envelope`], so the fuzz targets reach the parser the
+/// client really uses.
+pub fn decode_data<T: DeserializeOwned + Default>(
     op: Operation,
     env: &Envelope,
     body: &str,

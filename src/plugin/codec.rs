@@ -601,3 +601,82 @@ mod tests {
         assert_eq!(found, vec![(AttributePath::root("n"), "1e400".to_string())]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The shape of a resource value: strings, numbers, a list of objects,
+    /// a map, each of which may be null or unknown.
+    fn ty() -> Type {
+        Type::object([
+            ("s", Type::String),
+            ("n", Type::Number),
+            ("b", Type::Bool),
+            (
+                "items",
+                Type::list(Type::object([("k", Type::String), ("v", Type::Number)])),
+            ),
+            ("tags", Type::map(Type::String)),
+        ])
+    }
+
+    fn leaf(known: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
+        prop_oneof![1 => Just(Value::Null), 1 => Just(Value::Unknown), 6 => known].boxed()
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let text = || leaf(".{0,12}".prop_map(Value::string).boxed());
+        let number = || {
+            leaf(
+                prop_oneof![
+                    (-1e15f64..1e15).prop_map(Value::Number),
+                    any::<i32>().prop_map(|i| Value::Number(f64::from(i))),
+                    "[1-9][0-9]{0,3}\\.[0-9]{25}".prop_map(Value::Decimal),
+                ]
+                .boxed(),
+            )
+        };
+        let item = (text(), number()).prop_map(|(k, v)| Value::object([("k", k), ("v", v)]));
+        (
+            text(),
+            number(),
+            leaf(any::<bool>().prop_map(Value::Bool).boxed()),
+            prop::collection::vec(item, 0..4),
+            prop::collection::btree_map("[a-z]{1,5}", text(), 0..4),
+        )
+            .prop_map(|(s, n, b, items, tags)| {
+                Value::object([
+                    ("s", s),
+                    ("n", n),
+                    ("b", b),
+                    ("items", Value::List(items)),
+                    ("tags", Value::Map(tags)),
+                ])
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn msgpack_round_trips_every_value(value in value()) {
+            let bytes = encode_msgpack(&value, &ty()).expect("encodes");
+            prop_assert_eq!(decode_msgpack(&bytes, &ty()).expect("decodes"), value);
+        }
+
+        #[test]
+        fn any_bytes_decode_or_are_an_error(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode_msgpack(&bytes, &ty());
+        }
+
+        #[test]
+        fn any_json_state_reads_or_is_an_error(text in "(?s).{0,200}") {
+            if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
+                let _ = state_from_json(&json, &ty());
+            }
+        }
+    }
+}
