@@ -634,3 +634,119 @@ fn a_chosen_ref_id_known_only_after_apply_is_used_as_it_is() {
     );
     ws.assert_no_changes();
 }
+
+/// `terraform apply -replace` (and taint) of a renewal whose order is
+/// unchanged, and a replacement forced by a contact change: each plan holds
+/// at apply, and orders are bought only where the user asked for a new one.
+#[test]
+fn replacements_buy_exactly_what_they_say() {
+    let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
+    let config = |extra: &str, job: &str| {
+        format!(
+            "{}\n{}",
+            provider_block(&sandbox),
+            renewal_block(
+                "web",
+                "1234567",
+                &[("www.example.com", "CNAME_CSR_HASH")],
+                extra
+            )
+            .replace(
+                r#"job          = "CTO""#,
+                &format!(r#"job          = "{job}""#)
+            )
+        )
+    };
+    let ws = Workspace::new(&config("", "CTO")).with_csr(&["www.example.com"]);
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    let first = sandbox.orders()[0]["cert_id"].as_str().unwrap().to_string();
+
+    // Same content, destroy forgets: the order is adopted again, none bought.
+    let replaced = ws
+        .terraform(&[
+            "apply",
+            "-auto-approve",
+            "-replace=nicsrs_certificate_renewal.web",
+        ])
+        .success()
+        .flat();
+    assert!(replaced.contains("Existing order adopted"), "{replaced}");
+    assert!(
+        replaced.contains("1 added, 0 changed, 1 destroyed"),
+        "{replaced}"
+    );
+    assert_eq!(sandbox.orders().len(), 1, "no duplicate bought");
+    assert_eq!(sandbox.order(&first)["status"], "PENDING");
+    ws.assert_no_changes();
+
+    // A contact change needs a new order: exactly one, and the plan holds.
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\n{}",
+            crate::common::PROVIDER_REQUIREMENT,
+            config("", "CEO")
+        ),
+    );
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    assert_eq!(
+        sandbox.orders().len(),
+        2,
+        "one new order for the new contact"
+    );
+    ws.assert_no_changes();
+
+    // Same content, destroy cancels: the cancelled order cannot be adopted,
+    // so exactly one new order is placed.
+    let cancelling = config("  cancel_on_destroy = true\n", "CEO");
+    ws.write(
+        "main.tf",
+        &format!("{}\n{}", crate::common::PROVIDER_REQUIREMENT, cancelling),
+    );
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    assert_eq!(
+        sandbox.orders().len(),
+        2,
+        "switching cancel_on_destroy on orders nothing"
+    );
+    ws.terraform(&[
+        "apply",
+        "-auto-approve",
+        "-replace=nicsrs_certificate_renewal.web",
+    ])
+    .success();
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 3, "{orders:#?}");
+    let cancelled = |orders: &[Value]| orders.iter().filter(|o| o["status"] == "CANCELLED").count();
+    assert_eq!(cancelled(&orders), 1);
+    ws.assert_no_changes();
+
+    // create_before_destroy, same content, destroy cancels: the new object
+    // adopts the live order first, so the destroy must not cancel it.
+    let lifecycle =
+        "  cancel_on_destroy = true\n  lifecycle {\n    create_before_destroy = true\n  }\n";
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\n{}",
+            crate::common::PROVIDER_REQUIREMENT,
+            config(lifecycle, "CEO")
+        ),
+    );
+    let kept = ws
+        .terraform(&[
+            "apply",
+            "-auto-approve",
+            "-replace=nicsrs_certificate_renewal.web",
+        ])
+        .success()
+        .flat();
+    assert!(
+        kept.contains("Order kept: its replacement holds it"),
+        "{kept}"
+    );
+    let orders = sandbox.orders();
+    assert_eq!(orders.len(), 3, "{orders:#?}");
+    assert_eq!(cancelled(&orders), 1, "the live order was not cancelled");
+    ws.assert_no_changes();
+}

@@ -64,7 +64,9 @@ pub struct Intent<'a> {
     pub request: &'a RenewRequest,
     /// Where the refId comes from.
     pub policy: RefIdPolicy,
-    /// The refId of the order this one replaces, which is never adopted.
+    /// The refId of the order this one replaces: a chosen refId may not
+    /// name it. (A derived one may: a replacement with the same content
+    /// adopts the live order again rather than buying its duplicate.)
     pub replacing: Option<&'a str>,
 }
 
@@ -232,6 +234,14 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// Whether an intent of this process has claimed `ref_id`.
+    pub fn holds(&self, ref_id: &str) -> bool {
+        self.by_ref_id
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(ref_id)
+    }
+
     /// Claims `ref_id` for an order renewing `renew_id`.
     pub fn claim(&self, ref_id: &str, renew_id: &str) -> Result<(), OrderError> {
         let mut claims = self
@@ -252,10 +262,13 @@ impl Claims {
 }
 
 /// The base of the derived refIds of `request`: `tf` and 24 base32
-/// characters of a SHA-256 over what the order is. DCV methods are left out
-/// on purpose: they change in place, on the same order.
+/// characters of a SHA-256 over what the order is: everything a change of
+/// which needs a new order (the CSR, the contacts …), so a replacement never
+/// lands on the order it replaces. DCV methods and mailboxes are left out on
+/// purpose: they change in place, on the same order.
 pub fn derived_base(request: &RenewRequest) -> Result<String, dcv::CsrPemError> {
-    let public_key = dcv::csr_public_key(&request.params.csr)?;
+    let csr_der = dcv::pem_to_der(&request.params.csr)?;
+    dcv::csr_public_key(&request.params.csr)?;
     let mut domains: Vec<String> = request
         .params
         .domain_info
@@ -272,7 +285,7 @@ pub fn derived_base(request: &RenewRequest) -> Result<String, dcv::CsrPemError> 
     };
     field("renewId", request.renew_id.as_bytes());
     field("years", request.years.to_string().as_bytes());
-    field("publicKey", &public_key);
+    field("csr", &csr_der);
     field("server", request.params.server.as_bytes());
     field("domains", domains.join(",").as_bytes());
     field(
@@ -284,6 +297,13 @@ pub fn derived_base(request: &RenewRequest) -> Result<String, dcv::CsrPemError> 
             .unwrap_or_default()
             .as_bytes(),
     );
+    // Serialised in the wire structs' field order: stable for equal values.
+    let params = &request.params;
+    let organization = serde_json::to_vec(&params.organization_info).unwrap_or_default();
+    let contacts = serde_json::to_vec(&(&params.administrator, &params.finance, &params.tech))
+        .unwrap_or_default();
+    field("organizationInfo", &organization);
+    field("contacts", &contacts);
     let digest = hash.finalize();
     let mut base = String::from(DERIVED_PREFIX);
     base.push_str(&base32_lower(&digest)[..DERIVED_HASH_CHARS]);
@@ -355,8 +375,10 @@ async fn decide_chosen(
 }
 
 /// Walks the derived sequence to its first free refId. The last order
-/// before it is the current one of this content: adopted when it is alive
-/// and not the order being replaced; otherwise the free refId is ordered.
+/// before it is the current one of this content: adopted when it is alive;
+/// otherwise the free refId is ordered. The decision depends on NicSRS's
+/// records only, so the plan and the apply (which Terraform plans again
+/// without telling the provider what is being replaced) agree.
 async fn decide_derived(client: &Client, intent: &Intent<'_>) -> Result<Decision, OrderError> {
     let base = derived_base(intent.request).map_err(|e| OrderError::BadRequest(e.to_string()))?;
     let mut last: Option<(String, String)> = None;
@@ -368,9 +390,6 @@ async fn decide_derived(client: &Client, intent: &Intent<'_>) -> Result<Decision
                 let Some((last_ref_id, cert_id)) = last else {
                     return Ok(Decision::Place { ref_id });
                 };
-                if intent.replacing == Some(last_ref_id.as_str()) {
-                    return Ok(Decision::Place { ref_id });
-                }
                 let order = read(client, &cert_id).await?;
                 if is_cancelled(order.status.as_deref()) {
                     return Ok(Decision::Place { ref_id });

@@ -391,6 +391,21 @@ impl Resource for CertificateRenewal {
             );
             return;
         }
+        if let Some(ref_id) = prior.get("ref_id").as_str() {
+            if self.shared.claims.holds(ref_id) {
+                // create_before_destroy with an unchanged order: the new
+                // object adopted it a moment ago; cancelling would leave the
+                // state holding a dead order.
+                diags.warning(
+                    "Order kept: its replacement holds it",
+                    format!(
+                        "Order {cert_id} (refId {ref_id:?}) was adopted by the resource that replaces this one, \
+                         so it was not cancelled."
+                    ),
+                );
+                return;
+            }
+        }
         let Some(client) = self.shared.client(diags) else {
             return;
         };
@@ -693,13 +708,19 @@ impl CertificateRenewal {
                 planned.set("ref_id", ref_id.into());
                 paid_order(diags);
             }
+            // The create half of a replacement (taint, -replace) whose order is
+            // unchanged: a destroy that cancels it makes the apply order anew,
+            // one that forgets it adopts it again, so the refId is known only
+            // at apply. (Terraform shows no warning from this second plan.)
+            Ok(ordering::Decision::Adopt { ref_id, .. }) if replacing == Some(ref_id.as_str()) => {}
             Ok(ordering::Decision::Adopt { ref_id, cert_id }) => {
                 diags.warning(
                     "Existing order will be adopted",
                     format!(
-                        "NicSRS already has order {cert_id} with refId {ref_id:?} for this renewal (an \
-                         earlier apply placed it and its state was lost or interrupted). Applying stores it \
-                         in the state; no new order is placed."
+                        "NicSRS already has order {cert_id} with refId {ref_id:?} for exactly this renewal \
+                         (an earlier apply placed it: its state was lost or the apply interrupted, or the \
+                         resource is being replaced). Applying stores it in the state; no new order is \
+                         placed. To order anew, set a new ref_id."
                     ),
                 );
                 planned.set("ref_id", ref_id.into());
