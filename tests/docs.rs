@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use nicsrs_provider::plugin::{Block, Mode, Nesting, Provider, Schema, Type};
+
+use crate::common::sorted_names;
 use nicsrs_provider::provider::NicsrsProvider;
 
 fn type_name(ty: &Type) -> String {
@@ -181,14 +183,9 @@ fn front_matter_value(text: &str, key: &str) -> Option<String> {
 /// The guides in `docs/guides/` as (title, link) for the provider's page,
 /// after checking that each has the front matter the registry needs.
 fn guides() -> Vec<(String, String)> {
-    let mut files: Vec<String> = std::fs::read_dir(root().join("docs/guides"))
-        .expect("docs/guides")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".md"))
-        .collect();
-    files.sort();
-    files
+    sorted_names(&root().join("docs/guides"))
         .into_iter()
+        .filter(|n| n.ends_with(".md"))
         .map(|file| {
             let text = read(&format!("docs/guides/{file}"));
             for key in ["subcategory", "description"] {
@@ -215,16 +212,6 @@ fn check(path: &str, rendered: &str, stale: &mut Vec<String>) {
     }
 }
 
-/// The folders below `examples/<kind>/`: one per resource or data source.
-fn example_folders(kind: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("examples").join(kind))
-        .unwrap_or_else(|e| panic!("examples/{kind}: {e}"))
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn docs_match_the_schemas() {
     let provider = NicsrsProvider::new();
@@ -242,60 +229,49 @@ fn docs_match_the_schemas() {
     };
     check("docs/index.md", &index.render(), &mut stale);
 
-    let mut documented = Vec::new();
+    // (docs and examples folder, kind, example file, type name, schema)
+    let mut pages = Vec::new();
     for resource in provider.resources() {
-        let name = resource.type_name();
-        let folder = format!("examples/resources/{name}");
-        let schema = resource.schema();
-        let page = Page {
-            kind: "Resource",
-            name,
-            schema: &schema,
-            example: read(&format!("{folder}/resource.tf")),
-            import: read_if_present(&format!("{folder}/import.sh")),
-            prose: read_if_present(&format!(
-                "templates/resources/{}.md",
-                name.trim_start_matches("nicsrs_")
-            )),
-            guides: &[],
-        };
-        check(
-            &format!("docs/resources/{}.md", name.trim_start_matches("nicsrs_")),
-            &page.render(),
-            &mut stale,
-        );
-        documented.push(("resources", name.to_string()));
+        pages.push((
+            "resources",
+            "Resource",
+            "resource.tf",
+            resource.type_name(),
+            resource.schema(),
+        ));
     }
     for data_source in provider.data_sources() {
-        let name = data_source.type_name();
-        let schema = data_source.schema();
+        pages.push((
+            "data-sources",
+            "Data Source",
+            "data-source.tf",
+            data_source.type_name(),
+            data_source.schema(),
+        ));
+    }
+    for (folder, kind, example_file, name, schema) in &pages {
+        let short = name.trim_start_matches("nicsrs_");
+        let examples = format!("examples/{folder}/{name}");
         let page = Page {
-            kind: "Data Source",
+            kind,
             name,
-            schema: &schema,
-            example: read(&format!("examples/data-sources/{name}/data-source.tf")),
-            import: None,
-            prose: read_if_present(&format!(
-                "templates/data-sources/{}.md",
-                name.trim_start_matches("nicsrs_")
-            )),
+            schema,
+            example: read(&format!("{examples}/{example_file}")),
+            import: read_if_present(&format!("{examples}/import.sh")),
+            prose: read_if_present(&format!("templates/{folder}/{short}.md")),
             guides: &[],
         };
         check(
-            &format!(
-                "docs/data-sources/{}.md",
-                name.trim_start_matches("nicsrs_")
-            ),
+            &format!("docs/{folder}/{short}.md"),
             &page.render(),
             &mut stale,
         );
-        documented.push(("data-sources", name.to_string()));
     }
-    for kind in ["resources", "data-sources"] {
-        for folder in example_folders(kind) {
+    for folder in ["resources", "data-sources"] {
+        for example in sorted_names(&root().join("examples").join(folder)) {
             assert!(
-                documented.contains(&(kind, folder.clone())),
-                "examples/{kind}/{folder} documents no {kind} of the provider; rename or remove it"
+                pages.iter().any(|(f, _, _, name, _)| *f == folder && *name == example),
+                "examples/{folder}/{example} documents nothing the provider has; rename or remove it"
             );
         }
     }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{csr_pem, terraform_bin, Workspace, PROVIDER_REQUIREMENT};
+use crate::common::{csr_pem, sorted_names, terraform_bin, Workspace, PROVIDER_REQUIREMENT};
 
 /// Examples that use providers other than ours (no network here to install
 /// them): they are checked with `terraform fmt` only.
@@ -17,11 +17,7 @@ fn root() -> &'static Path {
 
 /// Every folder below `dir` that holds a `.tf` file, relative to `examples/`.
 fn example_folders(dir: &Path, found: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .collect();
-    entries.sort();
+    let entries: Vec<PathBuf> = sorted_names(dir).iter().map(|n| dir.join(n)).collect();
     if entries
         .iter()
         .any(|p| p.extension().is_some_and(|e| e == "tf"))

@@ -11,8 +11,8 @@ use std::process::{Command, Output};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::common::sandbox::Sandbox;
-use crate::common::{csr_pem, renewal_block, Workspace};
+use crate::common::sandbox::{provider_block, Sandbox};
+use crate::common::{csr_pem, renewal_block, sorted_names, Workspace};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-nicsrs");
@@ -82,15 +82,6 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn file_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Terraform's `h1:` package hash (Go's dirhash "Hash1"): SHA-256 over one
 /// line "<sha256 hex>  <name>\n" per file, in name order, base64-encoded.
 fn h1(files: &[(String, Vec<u8>)]) -> String {
@@ -109,7 +100,7 @@ fn h1(files: &[(String, Vec<u8>)]) -> String {
 
 /// Every file below `dir`, named by its path relative to `dir` with `/`.
 fn files_below(dir: &Path, prefix: &str, found: &mut Vec<(String, Vec<u8>)>) {
-    for name in file_names(dir) {
+    for name in sorted_names(dir) {
         let path = dir.join(&name);
         let relative = format!("{prefix}{name}");
         if path.is_dir() {
@@ -221,7 +212,7 @@ fn installed_dir(ws: &Workspace) -> PathBuf {
 /// The zip, manifest and checksums are the registry's names and shapes.
 fn check_assets(out: &Path, stdout: &str) {
     assert_eq!(
-        file_names(out),
+        sorted_names(out),
         [sums_name(), zip_name(), manifest_name()],
         "exactly the unsigned assets"
     );
@@ -281,18 +272,13 @@ fn the_release_installs_from_a_filesystem_mirror_with_checked_hashes_and_applies
 
     // `terraform init` from the mirror, then an apply against the sandbox.
     let sandbox = Sandbox::start(&["--seed-certificate", "1234567:30"]);
-    let provider = format!(
-        "provider \"nicsrs\" {{\n  base_url  = \"{}\"\n  api_token = \"{}\"\n}}\n\n",
-        sandbox.url,
-        crate::common::sandbox::TOKEN
-    );
     let renewal = renewal_block(
         "web",
         "1234567",
         &[("www.example.com", "CNAME_CSR_HASH")],
         "",
     );
-    let ws = mirror_workspace(&zip, &format!("{provider}{renewal}"));
+    let ws = mirror_workspace(&zip, &format!("{}\n{renewal}", provider_block(&sandbox)));
     ws.write("web.csr", &csr_pem(&["www.example.com"]));
     let init = ws.terraform(&["init"]).success();
     assert!(
@@ -480,7 +466,7 @@ fn with_an_rsa_key_the_checksums_carry_a_binary_signature_that_verifies() {
         error.contains("--gpg-key ed@example.invalid is not an RSA key"),
         "{error}"
     );
-    assert!(file_names(out.path()).is_empty(), "no assets written");
+    assert!(sorted_names(out.path()).is_empty(), "no assets written");
 }
 
 #[test]
@@ -515,5 +501,5 @@ fn the_release_script_refuses_assets_that_would_not_install_or_run() {
         error.contains("newer than --max-glibc 2.0") && error.contains("older glibc"),
         "{error}"
     );
-    assert!(file_names(out.path()).is_empty(), "no assets written");
+    assert!(sorted_names(out.path()).is_empty(), "no assets written");
 }
