@@ -251,14 +251,29 @@ fn check_assets(out: &Path, stdout: &str) {
         .find_map(|l| l.split_once("needs GLIBC_"))
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no glibc line:\n{stdout}"));
-    let parts: Vec<u32> = glibc
-        .split('.')
-        .map(|p| p.parse().expect("number"))
-        .collect();
+    let version = |text: &str| -> Vec<u32> {
+        text.split('.')
+            .map(|p| p.parse().expect("a version number"))
+            .collect()
+    };
     assert!(
-        parts[0] == 2 && parts[1] <= 34,
+        version(glibc) <= vec![2, 34],
         "the default limit is GLIBC_2.34: {stdout}"
     );
+    // The script reads the ELF itself; binutils, when present, must agree.
+    match Command::new("objdump").args(["-T", BINARY]).output() {
+        Ok(dump) if dump.status.success() => {
+            let text = String::from_utf8_lossy(&dump.stdout);
+            let newest = text
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .filter_map(|word| word.strip_prefix("GLIBC_"))
+                .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+                .max_by_key(|v| version(v))
+                .expect("objdump lists GLIBC_ versions");
+            assert_eq!(glibc, newest, "objdump -T disagrees");
+        }
+        _ => eprintln!("not comparing with objdump -T: objdump is not installed"),
+    }
 }
 
 #[test]
