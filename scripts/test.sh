@@ -13,8 +13,10 @@ cargo clippy --locked --all-targets -- -D warnings
 echo "==> Terraform for the end-to-end tests: the oldest and the newest we support"
 terraform_oldest="$(scripts/terraform.sh --version 1.0.3)"
 terraform_newest="$(scripts/terraform.sh --version 1.15.5)"
-"$terraform_oldest" version | head -n 1
-"$terraform_newest" version | head -n 1
+# sed reads to the end: with head, a Terraform still writing after the first
+# line could die of SIGPIPE and fail this script under pipefail.
+"$terraform_oldest" version | sed -n 1p
+"$terraform_newest" version | sed -n 1p
 
 echo "==> cargo test: unit tests, and end-to-end tests on Terraform 1.0.3"
 NICSRS_TERRAFORM="$terraform_oldest" cargo test --locked --all-targets

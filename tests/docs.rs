@@ -1,11 +1,20 @@
 //! `docs/` is rendered from the schemas (descriptions, types, modes) plus
-//! the examples; this test fails when they drift apart. Refresh with
+//! the examples, in the layout the Terraform Registry reads (tfplugindocs
+//! conventions): YAML front matter, `## Example Usage` from
+//! `examples/provider/provider.tf`, `examples/resources/<name>/resource.tf`
+//! and `examples/data-sources/<name>/data-source.tf`, optional hand-written
+//! sections from `templates/<page>.md`, `## Schema`, and `## Import` from
+//! `examples/resources/<name>/import.sh`. The provider's page lists the
+//! hand-written guides of `docs/guides/`, whose front matter is checked.
+//! This test fails when anything drifts apart. Refresh with
 //! `UPDATE_DOCS=1 cargo test --test e2e docs`.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use nicsrs_provider::plugin::{Block, Mode, Nesting, Provider, Schema, Type};
+
+use crate::common::sorted_names;
 use nicsrs_provider::provider::NicsrsProvider;
 
 fn type_name(ty: &Type) -> String {
@@ -71,27 +80,130 @@ fn render_block(out: &mut String, block: &Block, heading: &str) {
     }
 }
 
-fn page(title: &str, kind: &str, schema: &Schema, example: &str) -> String {
-    let mut out = format!("# {title} ({kind})\n\n{}\n", schema.block.description);
-    if !example.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n## Example Usage\n\n```hcl\n{}\n```",
-            example.trim_end()
-        );
-    }
-    out.push_str("\n## Schema\n");
-    render_block(&mut out, &schema.block, "###");
-    out
+/// One page of the registry's docs: what it documents and where its parts
+/// come from, in the tfplugindocs layout.
+struct Page<'a> {
+    /// `Provider`, `Resource` or `Data Source`.
+    kind: &'a str,
+    name: &'a str,
+    schema: &'a Schema,
+    /// `examples/provider/provider.tf`, `examples/resources/<name>/resource.tf`, ...
+    example: String,
+    /// `examples/resources/<name>/import.sh`, when the resource can be imported.
+    import: Option<String>,
+    /// Hand-written sections placed before the schema (`templates/<page>.md`).
+    prose: Option<String>,
+    /// Guides to list (title, link), on the provider's page.
+    guides: &'a [(String, String)],
 }
 
-fn example(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
+impl Page<'_> {
+    fn render(&self) -> String {
+        let description = &self.schema.block.description;
+        let (page_title, heading) = if self.kind == "Provider" {
+            (
+                format!("{} Provider", self.name),
+                format!("{} Provider", self.name),
+            )
+        } else {
+            (
+                format!("{} {} - terraform-provider-nicsrs", self.name, self.kind),
+                format!("{} ({})", self.name, self.kind),
+            )
+        };
+        let mut out = front_matter(&page_title, "", description);
+        let _ = writeln!(out, "\n# {heading}\n\n{description}");
+        let _ = writeln!(
+            out,
+            "\n## Example Usage\n\n```terraform\n{}\n```",
+            self.example.trim_end()
+        );
+        if let Some(prose) = &self.prose {
+            let _ = writeln!(out, "\n{}", prose.trim_end());
+        }
+        if !self.guides.is_empty() {
+            out.push_str("\n## Guides\n\n");
+            for (title, link) in self.guides {
+                let _ = writeln!(out, "- [{title}]({link})");
+            }
+        }
+        out.push_str("\n## Schema\n");
+        render_block(&mut out, &self.schema.block, "###");
+        if let Some(import) = &self.import {
+            let _ = writeln!(
+                out,
+                "\n## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```",
+                import.trim_end()
+            );
+        }
+        out
+    }
+}
+
+/// The YAML front matter the registry reads: title, subcategory, and the
+/// description as a literal block.
+fn front_matter(page_title: &str, subcategory: &str, description: &str) -> String {
+    let indented: Vec<String> = description
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect();
+    format!(
+        "---\npage_title: \"{page_title}\"\nsubcategory: \"{subcategory}\"\ndescription: |-\n{}\n---\n",
+        indented.join("\n")
+    )
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn read_if_present(path: &str) -> Option<String> {
+    root().join(path).is_file().then(|| read(path))
+}
+
+/// The value of `key` in a page's front matter.
+fn front_matter_value(text: &str, key: &str) -> Option<String> {
+    let block = text.strip_prefix("---\n")?.split("\n---\n").next()?;
+    block.lines().find_map(|l| {
+        l.strip_prefix(&format!("{key}: "))
+            .map(|v| v.trim_matches('"').to_string())
+    })
+}
+
+/// The guides in `docs/guides/` as (title, link) for the provider's page,
+/// after checking that each has the front matter the registry needs.
+fn guides() -> Vec<(String, String)> {
+    sorted_names(&root().join("docs/guides"))
+        .into_iter()
+        .filter(|n| n.ends_with(".md"))
+        .map(|file| {
+            let text = read(&format!("docs/guides/{file}"));
+            for key in ["subcategory", "description"] {
+                assert!(
+                    front_matter_value(&text, key).is_some(),
+                    "docs/guides/{file} has no {key} in its front matter; start it with ---, page_title, subcategory, description, ---"
+                );
+            }
+            let title = front_matter_value(&text, "page_title").unwrap_or_else(|| {
+                panic!("docs/guides/{file} has no page_title in its front matter")
+            });
+            (title, format!("guides/{file}"))
+        })
+        .collect()
 }
 
 fn check(path: &str, rendered: &str, stale: &mut Vec<String>) {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let file = root().join(path);
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::create_dir_all(file.parent().expect("folder")).expect("docs folder");
         std::fs::write(&file, rendered).expect("write docs");
@@ -104,54 +216,64 @@ fn check(path: &str, rendered: &str, stale: &mut Vec<String>) {
 fn docs_match_the_schemas() {
     let provider = NicsrsProvider::new();
     let mut stale = Vec::new();
-    check(
-        "docs/index.md",
-        &page(
-            "nicsrs",
-            "Provider",
-            &provider.schema(),
-            &example("examples/quickstart/main.tf"),
-        ),
-        &mut stale,
-    );
-    let resource_examples = [
-        (
-            "nicsrs_certificate_renewal",
-            "examples/certificate_renewal/main.tf",
-        ),
-        (
-            "nicsrs_certificate_validation",
-            "examples/dns-cname-validation/route53/main.tf",
-        ),
-    ];
+    let guides = guides();
+    let schema = provider.schema();
+    let index = Page {
+        kind: "Provider",
+        name: "nicsrs",
+        schema: &schema,
+        example: read("examples/provider/provider.tf"),
+        import: None,
+        prose: Some(read("templates/index.md")),
+        guides: &guides,
+    };
+    check("docs/index.md", &index.render(), &mut stale);
+
+    // (docs and examples folder, kind, example file, type name, schema)
+    let mut pages = Vec::new();
     for resource in provider.resources() {
-        let name = resource.type_name();
-        let example_path = resource_examples
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, p)| *p)
-            .expect("an example");
+        pages.push((
+            "resources",
+            "Resource",
+            "resource.tf",
+            resource.type_name(),
+            resource.schema(),
+        ));
+    }
+    for data_source in provider.data_sources() {
+        pages.push((
+            "data-sources",
+            "Data Source",
+            "data-source.tf",
+            data_source.type_name(),
+            data_source.schema(),
+        ));
+    }
+    for (folder, kind, example_file, name, schema) in &pages {
+        let short = name.trim_start_matches("nicsrs_");
+        let examples = format!("examples/{folder}/{name}");
+        let page = Page {
+            kind,
+            name,
+            schema,
+            example: read(&format!("{examples}/{example_file}")),
+            import: read_if_present(&format!("{examples}/import.sh")),
+            prose: read_if_present(&format!("templates/{folder}/{short}.md")),
+            guides: &[],
+        };
         check(
-            &format!("docs/resources/{}.md", name.trim_start_matches("nicsrs_")),
-            &page(name, "Resource", &resource.schema(), &example(example_path)),
+            &format!("docs/{folder}/{short}.md"),
+            &page.render(),
             &mut stale,
         );
     }
-    for data_source in provider.data_sources() {
-        let name = data_source.type_name();
-        check(
-            &format!(
-                "docs/data-sources/{}.md",
-                name.trim_start_matches("nicsrs_")
-            ),
-            &page(
-                name,
-                "Data Source",
-                &data_source.schema(),
-                &example("examples/dns-cname-validation/sandbox/main.tf"),
-            ),
-            &mut stale,
-        );
+    for folder in ["resources", "data-sources"] {
+        for example in sorted_names(&root().join("examples").join(folder)) {
+            assert!(
+                pages.iter().any(|(f, _, _, name, _)| *f == folder && *name == example),
+                "examples/{folder}/{example} documents nothing the provider has; rename or remove it"
+            );
+        }
     }
     assert!(
         stale.is_empty(),

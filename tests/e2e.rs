@@ -4,6 +4,8 @@ mod architecture;
 mod common;
 mod composition;
 mod docs;
+mod examples;
+mod install;
 mod order_once;
 mod plugin_process;
 mod provider_config;

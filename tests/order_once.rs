@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::sandbox::Sandbox;
+use crate::common::sandbox::{provider_block, Sandbox};
 use crate::common::{renewal_block, terraform_version, Workspace};
 
 /// How many renewals the crash matrix applies at once.
@@ -26,14 +26,6 @@ fn fleet_sandbox(args: &[&str]) -> Sandbox {
     }
     all.extend_from_slice(args);
     Sandbox::start(&all)
-}
-
-fn provider_block(sandbox: &Sandbox) -> String {
-    format!(
-        "provider \"nicsrs\" {{\n  base_url  = \"{}\"\n  api_token = \"{}\"\n}}\n",
-        sandbox.url,
-        crate::common::sandbox::TOKEN
-    )
 }
 
 /// `FLEET` renewals (one per certificate of [`fleet_sandbox`]), each with

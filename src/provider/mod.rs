@@ -427,7 +427,10 @@ impl Provider for NicsrsProvider {
     }
 
     async fn configure(&self, terraform_version: &str, config: &Value, diags: &mut Diagnostics) {
-        log::debug!("configuring the provider for Terraform {terraform_version}");
+        log::debug!(
+            "configuring terraform-provider-nicsrs {} for Terraform {terraform_version}",
+            env!("CARGO_PKG_VERSION")
+        );
         let configuration = resolve(config, |name| std::env::var(name).ok(), diags);
         if let Configuration::Ready(settings) = &configuration {
             if let Some(token) = &settings.api_token {

@@ -40,6 +40,16 @@ pub fn provider_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// The names of the entries of folder `dir`, sorted.
+pub fn sorted_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A fresh PEM CSR (and its key) naming `names`, as a user would make with openssl.
 pub fn csr_pem(names: &[&str]) -> String {
     let key = rcgen::KeyPair::generate().expect("key");
