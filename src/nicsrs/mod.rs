@@ -15,7 +15,7 @@ pub mod error;
 mod hostile_tests;
 pub mod ordering;
 #[cfg(test)]
-mod properties;
+mod property_tests;
 pub mod retry;
 pub mod rules;
 pub mod secret;
