@@ -18,8 +18,15 @@ terraform_newest="$(scripts/terraform.sh --version 1.15.5)"
 "$terraform_oldest" version | sed -n 1p
 "$terraform_newest" version | sed -n 1p
 
+# The tests record what they measure here; docs/reliability.md is checked
+# against it at the end.
+rm -rf target/reliability
+
 echo "==> cargo test: unit tests, and end-to-end tests on Terraform 1.0.3"
 NICSRS_TERRAFORM="$terraform_oldest" cargo test --locked --all-targets
 
 echo "==> cargo test: end-to-end tests on Terraform 1.15.5"
 NICSRS_TERRAFORM="$terraform_newest" cargo test --locked --test e2e
+
+echo "==> docs/reliability.md shows what the suite measured"
+cargo test --locked --test e2e reliability -- --ignored --exact reliability::the_reliability_page_shows_what_the_suite_measured

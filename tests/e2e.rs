@@ -10,5 +10,6 @@ mod order_once;
 mod plugin_process;
 mod provider_config;
 mod quickstart;
+mod reliability;
 mod renewal;
 mod renewal_validation;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::sandbox::{provider_block, Sandbox};
-use crate::common::{renewal_block, terraform_version, Workspace};
+use crate::common::{record, renewal_block, terraform_version, Workspace};
+use nicsrs_provider::sandbox::reliability::Kind::Fault;
 
 /// How many renewals the crash matrix applies at once.
 const FLEET: usize = 10;
@@ -256,6 +257,18 @@ fn crash_and_retry(kill: Kill, chosen_ref_ids: bool) {
         }
     }
     ws.assert_no_changes();
+    let how = match kill {
+        Kill::DoubleSigint => "double Ctrl-C to Terraform",
+        Kill::SigkillTerraform => "SIGKILL to Terraform",
+        Kill::SigkillProvider => "SIGKILL to the provider",
+    };
+    let mode = if chosen_ref_ids { "chosen" } else { "derived" };
+    record(
+        Fault,
+        &format!("{how} once 10 orders are recorded, then apply again (ref_id {mode})"),
+        (FLEET, orders.len()),
+        &[&retry.output()],
+    );
 }
 
 #[test]
@@ -309,6 +322,12 @@ fn a_lost_state_file_adopts_every_order() {
     assert_eq!(before.len(), after.len(), "0 new orders");
     assert_eq!(ws.state_list().len(), FLEET);
     ws.assert_no_changes();
+    record(
+        Fault,
+        "state file deleted after an apply of 10, then apply again",
+        (FLEET, after.len()),
+        &[&plan],
+    );
 }
 
 #[test]
@@ -347,6 +366,12 @@ fn collect_saying_not_found_during_a_refresh_orders_nothing() {
         assert_eq!(sandbox.orders().len(), 1, "code {code}: 0 new orders");
         assert_eq!(sandbox.request_count("/ssl/renew"), 1);
         ws.assert_no_changes();
+        record(
+            Fault,
+            &format!("collect answers code {code} (\"{message}\") 3 times during a refresh"),
+            (1, sandbox.orders().len()),
+            &[&run],
+        );
     }
 }
 
@@ -373,6 +398,12 @@ fn a_backend_that_commits_late_yields_one_order() {
     assert!(run.contains("Renewal order recovered"), "{run}");
     assert_eq!(sandbox.orders().len(), 1);
     ws.assert_no_changes();
+    record(
+        Fault,
+        "the backend records the order 3 s after answering 504",
+        (1, sandbox.orders().len()),
+        &[&run],
+    );
 
     // Committed 40 s after the 504, past the provider's 30 s window: the
     // apply says so; the retry orders with the same refId, and the late
@@ -402,6 +433,12 @@ fn a_backend_that_commits_late_yields_one_order() {
     assert_eq!(for_second.len(), 1, "{for_second:#?}");
     assert_eq!(sandbox.request_count("/ssl/renew"), 3);
     second.assert_no_changes();
+    record(
+        Fault,
+        "the backend records the order 40 s after answering 504 (past the 30 s window), apply again",
+        (1, for_second.len()),
+        &[&failed],
+    );
 }
 
 #[test]
@@ -430,6 +467,12 @@ fn rotating_the_csr_under_an_unchanged_chosen_ref_id_is_refused_at_plan() {
         "no lookup"
     );
     assert_eq!(sandbox.request_count("/ssl/renew"), 1, "no order");
+    record(
+        nicsrs_provider::sandbox::reliability::Kind::BadInput,
+        "CSR rotated under an unchanged chosen ref_id",
+        (1, sandbox.orders().len()),
+        &[&plan],
+    );
 }
 
 #[test]
@@ -518,6 +561,12 @@ fn two_resources_cannot_share_one_ref_id() {
     assert!(again.contains("domainName is"), "{again}");
     assert_eq!(sandbox.orders().len(), 1);
     assert_eq!(ws.state_list().len(), 1);
+    record(
+        nicsrs_provider::sandbox::reliability::Kind::BadInput,
+        "two resources with one ref_id",
+        (1, sandbox.orders().len()),
+        &[&run, &again],
+    );
 }
 
 #[test]

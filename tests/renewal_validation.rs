@@ -49,6 +49,20 @@ fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
         serde_json::json!({"counts": {}}),
         "bad input must never reach the API"
     );
+    let shown: String = to
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(60)
+        .collect();
+    crate::common::record(
+        nicsrs_provider::sandbox::reliability::Kind::BadInput,
+        &format!("{title}: {shown}"),
+        (0, sandbox.orders().len()),
+        &[&output],
+    );
 }
 
 #[test]

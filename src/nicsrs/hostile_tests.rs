@@ -10,7 +10,21 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use super::*;
+use crate::sandbox::reliability::{Kind, Row};
 use crate::sandbox::testkit;
+
+/// Records a hostile-server row (in-process, no Terraform).
+fn record(scenario: &str, orders: (u64, u64), outputs: &[&str]) {
+    Row::measure(
+        Kind::HostileServer,
+        scenario,
+        "client",
+        orders,
+        TOKEN,
+        outputs,
+    )
+    .record();
+}
 
 const TOKEN: &str = "tok/en+with spaces&\"quotes\"-4711";
 
@@ -78,6 +92,11 @@ async fn an_echoed_request_never_shows_the_token() {
             assert!(!shown.contains(&form), "{status}: {form:?} leaked: {shown}");
         }
         assert!(shown.contains("***"), "{status}: {shown}");
+        record(
+            &format!("an error page ({status}, {kind}) that echoes the request body"),
+            (0, 0),
+            &[&shown],
+        );
     }
     // A JSON error envelope quoting the token back.
     let (url, _) = serve(|_| {
@@ -192,6 +211,11 @@ async fn a_huge_answer_is_refused_without_reading_it_all() {
         assert!(error.to_string().contains("larger than 4 MiB"), "{error}");
         let renew = client.renew(&renew_request()).await.expect_err("too large");
         assert!(renew.may_have_placed_order(), "{renew}");
+        record(
+            "an answer over 4 MiB (announced and streamed)",
+            (0, 0),
+            &[&error.to_string(), &renew.to_string()],
+        );
     }
 }
 
@@ -225,4 +249,51 @@ async fn a_rate_limited_read_waits_as_asked_and_says_why_when_it_gives_up() {
     assert!(text.contains("rate limit"), "{text}");
     assert!(text.contains("asked to wait 600 s"), "{text}");
     assert!(text.contains("-parallelism"), "{text}");
+}
+
+#[tokio::test]
+async fn a_server_that_drips_its_answer_is_cut_off_at_the_timeout() {
+    let (url, _) = serve(|_| {
+        let drip = futures_util::stream::unfold(0u32, |n| async move {
+            if n > 600 {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            Some((
+                Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")),
+                n + 1,
+            ))
+        });
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            axum::body::Body::from_stream(drip),
+        )
+            .into_response()
+    })
+    .await;
+    let client = Client::new(ClientConfig {
+        base_url: url,
+        token: ApiToken::new(TOKEN),
+        timeout: Duration::from_secs(2),
+        retry: RetryPolicy::none(),
+    })
+    .expect("client");
+    let started = std::time::Instant::now();
+    let error = client.renew(&renew_request()).await.expect_err("cut off");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(error, Error::Timeout { .. }), "{error}");
+    assert!(
+        error.may_have_placed_order(),
+        "a renewal cut off mid-answer may exist: {error}"
+    );
+    record(
+        "an answer dripped one byte a second",
+        (0, 0),
+        &[&error.to_string()],
+    );
 }

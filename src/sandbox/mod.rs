@@ -16,6 +16,7 @@ mod admin;
 pub mod ca;
 pub mod clock;
 pub mod faults;
+pub mod reliability;
 mod routes;
 pub mod rules;
 pub mod store;

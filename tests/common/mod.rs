@@ -309,6 +309,27 @@ impl Workspace {
     }
 }
 
+/// Records a row of docs/reliability.md for the Terraform under test:
+/// `orders` is (expected, placed); `outputs` are the runs' outputs, searched
+/// for the API token and for signs of a provider crash.
+pub fn record(
+    kind: nicsrs_provider::sandbox::reliability::Kind,
+    scenario: &str,
+    orders: (usize, usize),
+    outputs: &[&str],
+) {
+    let (major, minor, patch) = terraform_version();
+    nicsrs_provider::sandbox::reliability::Row::measure(
+        kind,
+        scenario,
+        &format!("Terraform {major}.{minor}.{patch}"),
+        (orders.0 as u64, orders.1 as u64),
+        sandbox::TOKEN,
+        outputs,
+    )
+    .record();
+}
+
 /// The version of the Terraform under test, e.g. `(1, 15, 5)`.
 pub fn terraform_version() -> (u32, u32, u32) {
     static VERSION: OnceLock<(u32, u32, u32)> = OnceLock::new();
