@@ -19,8 +19,8 @@ use super::faults::Fault;
 use super::rules::{self, FieldErrors};
 use super::store::{dcv_material, Brand, Order, OrderStatus, Validation};
 use super::{admin, lock, App};
-use crate::nicsrs::codes;
 use crate::nicsrs::types::{format_api_datetime, ApiErrors, DcvMethod, Envelope};
+use crate::nicsrs::{codes, server_time};
 
 /// The whole router: `/ssl/*` behind the fault layer, then `/sandbox/*`.
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -32,7 +32,19 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/ssl/updateDCV", post(update_dcv))
         .layer(middleware::from_fn_with_state(app.clone(), inject_faults))
         .merge(admin::router())
+        .layer(middleware::from_fn_with_state(app.clone(), server_date))
         .with_state(app)
+}
+
+/// Every answer's `Date` is the sandbox's clock, as a real server's is its
+/// own: clients that take "now" from NicSRS follow a moved sandbox clock.
+async fn server_date(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let date = server_time::format_http_date(app.store().now());
+    if let Ok(value) = header::HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
 }
 
 /// An envelope answer (always HTTP 200, as NicSRS).
@@ -171,7 +183,7 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
     }
     let end = target.end_date.unwrap_or(now);
     let days_left = (end - now).whole_days();
-    if days_left > codes::RENEWAL_WINDOW_DAYS {
+    if now < codes::renewal_opens(end) {
         return message(
             codes::RENEW_NOT_ALLOWED_CODE,
             format!(
