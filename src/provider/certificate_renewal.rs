@@ -13,6 +13,7 @@ use crate::plugin::{
 };
 
 use super::contact::{contact_block, validate_contact};
+use super::lifecycle::{self, Due};
 use super::{convert, dcv, refresh_order, rules, IfMissing, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
@@ -103,6 +104,28 @@ pub fn schema() -> Schema {
             )
             .default(Value::Bool(false)),
         )
+        .attribute(Attribute::optional(
+            "renew_before_days",
+            Type::Number,
+            "Rolling renewal: when the certificate of the current order expires within this many days \
+             (1 to 90), the next plan shows an in-place update that places a paid renewal order with \
+             `renewId` = the current `cert_id` and the same arguments; `cert_id` becomes the new order's \
+             and the old one is added to `previous_cert_ids`. Apply on a schedule (e.g. daily in CI) and \
+             the certificate renews itself. \"Now\" is NicSRS's clock (the `Date` of its answers). Cannot \
+             be combined with a chosen `ref_id`: each order of the chain gets its own derived refId, so a \
+             re-apply after an interrupted roll adopts the order instead of buying it again. Without it, \
+             nothing is renewed when the certificate nears expiry (plans only warn once NicSRS's renewal \
+             window is open).",
+        ))
+        .attribute(Attribute::optional(
+            "check_renewal_window",
+            Type::Bool,
+            "Whether planning a new order checks that the certificate `renew_id` expires within 90 days, \
+             when NicSRS accepts its renewal (by NicSRS's clock). When it expires later, the plan fails on \
+             `renew_id`, naming the date the window opens; when the check cannot be made, the plan warns \
+             and goes on. Defaults to the provider's `check_renewal_window` (true); set false for \
+             products whose window differs.",
+        ))
         // Computed
         .attribute(
             Attribute::computed("id", Type::String, "The order's certificate ID (same as `cert_id`).")
@@ -131,6 +154,31 @@ pub fn schema() -> Schema {
             Type::map(dcv::dns_record_type()),
             dcv::DNS_RECORDS_DESCRIPTION,
         ))
+        .attribute(
+            Attribute::computed(
+                "expires_at",
+                Type::String,
+                "When the certificate of the current order expires (RFC 3339, from `/ssl/collect`'s \
+                 `endDate`); null until the order is issued.",
+            )
+            .use_state_for_unknown(),
+        )
+        .attribute(Attribute::computed(
+            "renewal_due_at",
+            Type::String,
+            "When the next rolling renewal will be planned (RFC 3339): `expires_at` less \
+             `renew_before_days`. Null without `renew_before_days` or before the order is issued. Alert \
+             on it if scheduled applies might not run.",
+        ))
+        .attribute(
+            Attribute::computed(
+                "previous_cert_ids",
+                Type::list(Type::String),
+                "The orders this resource rolled away from, oldest first; each rolling renewal appends the \
+                 `cert_id` it renewed.",
+            )
+            .use_state_for_unknown(),
+        )
         // Blocks
         .block(
             NestedBlock::list(
@@ -215,6 +263,7 @@ impl Resource for CertificateRenewal {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_renewal(config, diags);
+        lifecycle::validate(config, diags);
     }
 
     async fn modify_plan(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
@@ -232,6 +281,8 @@ impl Resource for CertificateRenewal {
                 .set("dns_records", dcv::planned_dns_records(&domain_info));
         }
         if change.is_create() {
+            plan.planned
+                .set("previous_cert_ids", Value::List(Vec::new()));
             let replacing = PlanPrivate::decode(change.prior_private).prior_ref_id;
             self.plan_order(
                 change.config,
@@ -240,23 +291,28 @@ impl Resource for CertificateRenewal {
                 diags,
             )
             .await;
-            return;
+        } else {
+            // The create half of a replacement is planned next, with a null
+            // prior and this private data: it must know which order it replaces.
+            plan.private = PlanPrivate {
+                prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
+            }
+            .encode();
+            if change.prior.get("renew_id").is_null() {
+                // Imported: the configuration's arguments are adopted into
+                // state, they do not describe a new order.
+                plan.requires_replace.clear();
+            } else if !plan.requires_replace.is_empty() {
+                plan_replacement(change, plan, diags);
+            } else {
+                self.plan_lifecycle(change, &mut plan.planned, diags).await;
+            }
         }
-        // The create half of a replacement is planned next, with a null
-        // prior and this private data: it must know which order it replaces.
-        plan.private = PlanPrivate {
-            prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
-        }
-        .encode();
-        if change.prior.get("renew_id").is_null() {
-            // Imported: the configuration's arguments are adopted into state,
-            // they do not describe a new order.
-            plan.requires_replace.clear();
-            return;
-        }
-        if !plan.requires_replace.is_empty() {
-            plan_replacement(change, plan, diags);
-        }
+        let due_at = lifecycle::renewal_due_at(
+            plan.planned.get("expires_at"),
+            plan.planned.get("renew_before_days"),
+        );
+        plan.planned.set("renewal_due_at", due_at);
     }
 
     async fn create(
@@ -333,6 +389,9 @@ impl Resource for CertificateRenewal {
             .as_str()
             .map_or(IfMissing::Keep, IfMissing::ConfirmByRefId);
         let mut state = state.clone();
+        if state.get("previous_cert_ids").is_null() {
+            state.set("previous_cert_ids", Value::List(Vec::new()));
+        }
         match refresh_order(&client, &cert_id, "Renewal order", if_missing, diags).await {
             Refresh::Found(collected) => set_order_fields(&mut state, *collected),
             Refresh::Gone => return None,
@@ -348,6 +407,9 @@ impl Resource for CertificateRenewal {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let client = self.shared.client(diags)?;
+        if planned.get("cert_id").is_unknown() && !prior.get("renew_id").is_null() {
+            return Some(self.roll(&client, prior, planned, diags).await);
+        }
         let cert_id = prior
             .get("cert_id")
             .as_str()
@@ -372,6 +434,12 @@ impl Resource for CertificateRenewal {
             state.set("ref_id", Value::Null);
         }
         refresh_from_order(&client, &cert_id, &mut state, diags).await;
+        // Same order: what the plan knew of its dates stands.
+        for name in ["expires_at", "renewal_due_at"] {
+            if planned.get(name).is_wholly_known() {
+                state.set(name, planned.get(name).clone());
+            }
+        }
         Some(state)
     }
 
@@ -430,6 +498,7 @@ impl Resource for CertificateRenewal {
             ("status", Value::opt_string(collected.status)),
             ("cancel_on_destroy", Value::Bool(false)),
             ("domain_info", Value::List(Vec::new())),
+            ("previous_cert_ids", Value::List(Vec::new())),
         ]);
         for name in [
             "renew_id",
@@ -627,6 +696,15 @@ impl CertificateRenewal {
                 format!("Creating {TYPE_NAME} renews certificate {renew_id} for {years} year(s) at NicSRS, which charges your reseller balance."),
             )
         };
+        if self.checks_window(config) {
+            let renew_id = planned.get("renew_id").as_str().map(str::to_string);
+            if let (Some(renew_id), Some(client)) = (renew_id, self.shared.client_if_ready()) {
+                let window = lifecycle::renewal_window(&client, &renew_id).await;
+                if !lifecycle::report_window(&window, &renew_id, diags) {
+                    return;
+                }
+            }
+        }
         // A ref_id known only after apply is the user's; apply uses it as it is.
         let chosen_later = config.get("ref_id").is_unknown();
         let (false, Ok(request), Some(client)) = (
@@ -669,6 +747,188 @@ impl CertificateRenewal {
             Err(error) => report_order_error(&error, diags),
         }
     }
+}
+
+/// Rolling renewals (see [`lifecycle`]).
+impl CertificateRenewal {
+    /// Whether a planned create checks NicSRS's window: the resource's
+    /// `check_renewal_window`, else the provider's.
+    fn checks_window(&self, config: &Value) -> bool {
+        config
+            .get("check_renewal_window")
+            .as_bool()
+            .unwrap_or_else(|| self.shared.checks_renewal_window())
+    }
+
+    /// An update with nothing to replace: by NicSRS's clock, is the issued
+    /// certificate of the current order due for a roll?
+    async fn plan_lifecycle(
+        &self,
+        change: &PlanChange<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        let expires = lifecycle::state_expiry(change.prior);
+        let (Some(cert_id), Some(client)) = (
+            change.prior.get("cert_id").as_str(),
+            self.shared.client_if_ready(),
+        ) else {
+            return;
+        };
+        if expires.is_none() {
+            return;
+        }
+        let now = lifecycle::server_now(&client, cert_id).await;
+        match lifecycle::due(expires, planned.get("renew_before_days"), now) {
+            Due::Nothing => {}
+            Due::WindowOpen { expires, opens } => {
+                lifecycle::warn_window_open(cert_id, expires, opens, diags)
+            }
+            Due::Roll { expires, due } => {
+                if self.plan_roll(&client, change.prior, planned, diags).await {
+                    lifecycle::warn_roll(
+                        cert_id,
+                        expires,
+                        due,
+                        planned.get("renew_before_days"),
+                        planned.get("years"),
+                        now,
+                        diags,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Plans a roll: a new order (cert_id unknown) renewing the current
+    /// one, its refId looked up as a create's is. False when an existing
+    /// order of this roll will be adopted (no paid order) or on error.
+    async fn plan_roll(
+        &self,
+        client: &nicsrs::Client,
+        prior: &Value,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> bool {
+        let old = prior
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for name in ["cert_id", "id", "status", "expires_at", "ref_id"] {
+            planned.set(name, Value::Unknown);
+        }
+        let domain_info = planned.get("domain_info").clone();
+        planned.set("dcv_records", dcv::planned_dcv_records(&domain_info));
+        planned.set("dns_records", dcv::planned_dns_records(&domain_info));
+        let mut previous = prior.get("previous_cert_ids").elements().to_vec();
+        previous.push(old.clone().into());
+        planned.set("previous_cert_ids", Value::List(previous));
+        let Ok(request) = roll_request(planned, &old) else {
+            return true;
+        };
+        let intent = ordering::Intent {
+            request: &request,
+            policy: ordering::RefIdPolicy::Derived,
+            replacing: prior.get("ref_id").as_str(),
+        };
+        match ordering::decide(client, &intent).await {
+            Ok(ordering::Decision::Place { ref_id }) => {
+                planned.set("ref_id", ref_id.into());
+                true
+            }
+            Ok(ordering::Decision::Adopt { ref_id, cert_id }) => {
+                diags.warning(
+                    "Renewal due: existing order will be adopted",
+                    format!(
+                        "Certificate {old} is due for renewal, and NicSRS already has order {cert_id} \
+                         with refId {ref_id:?} renewing it (an earlier apply placed it and was \
+                         interrupted). Applying stores it in the state; no new order is placed."
+                    ),
+                );
+                planned.set("ref_id", ref_id.into());
+                false
+            }
+            Err(ordering::OrderError::Lookup(error)) => {
+                log::warn!("plan-time refId lookup of a roll failed: {error}");
+                true
+            }
+            Err(error) => {
+                report_order_error(&error, diags);
+                false
+            }
+        }
+    }
+
+    /// Applies a roll: orders once, then stores the new order. On failure
+    /// the prior state (the current order) stays.
+    async fn roll(
+        &self,
+        client: &nicsrs::Client,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let old = prior
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let request = match roll_request(planned, &old) {
+            Ok(request) => request,
+            Err(problem) => {
+                diags.error(
+                    "Renewal order not placed",
+                    format!("The planned renewal of {old} is incomplete ({problem}). This is a bug in the provider; no order was placed."),
+                );
+                return prior.clone();
+            }
+        };
+        let policy = match planned.get("ref_id").as_str() {
+            Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
+            None => ordering::RefIdPolicy::Derived,
+        };
+        let intent = ordering::Intent {
+            request: &request,
+            policy,
+            replacing: prior.get("ref_id").as_str(),
+        };
+        let ordered = match ordering::order_once(
+            client,
+            &intent,
+            None,
+            &self.shared.claims,
+            &self.shared.ambiguity_window,
+        )
+        .await
+        {
+            Ok(ordered) => ordered,
+            Err(error) => {
+                report_order_error(&error, diags);
+                return prior.clone();
+            }
+        };
+        report_outcome(&ordered, diags);
+        log::info!(
+            "rolling renewal of {old}: order {} ({:?}), refId {}",
+            ordered.cert_id,
+            ordered.outcome,
+            ordered.ref_id
+        );
+        let mut state = planned.clone();
+        state.set("ref_id", ordered.ref_id.into());
+        state.set("cert_id", ordered.cert_id.clone().into());
+        state.set("id", ordered.cert_id.clone().into());
+        refresh_from_order(client, &ordered.cert_id, &mut state, diags).await;
+        state
+    }
+}
+
+/// The renew call of a roll: the planned arguments, renewing `cert_id`.
+fn roll_request(planned: &Value, cert_id: &str) -> Result<nicsrs::RenewRequest, convert::NotReady> {
+    let mut request = convert::renew_request(planned)?;
+    request.renew_id = cert_id.to_string();
+    Ok(request)
 }
 
 /// The first plan of a replacement: a user-chosen `ref_id` must change
@@ -877,8 +1137,13 @@ fn report_outcome(ordered: &ordering::Ordered, diags: &mut Diagnostics) {
     }
 }
 
-/// Fills the attributes `/ssl/collect` reports: status and DCV records.
+/// Fills the attributes `/ssl/collect` reports: status, expiry and DCV
+/// records.
 fn set_order_fields(state: &mut Value, collected: nicsrs::CollectResponse) {
+    let expires_at = lifecycle::expires_at(&collected).map(lifecycle::rfc3339);
+    state.set("expires_at", Value::opt_string(expires_at));
+    let due_at = lifecycle::renewal_due_at(state.get("expires_at"), state.get("renew_before_days"));
+    state.set("renewal_due_at", due_at);
     let domain_info = state.get("domain_info").clone();
     state.set("status", Value::opt_string(collected.status));
     state.set(
@@ -909,7 +1174,13 @@ async fn refresh_from_order(
                     "Order {cert_id} is saved in the state, but reading its status and validation records                      failed: {error}. Run `terraform apply -refresh-only` (or the next plan) to read them again."
                 ),
             );
-            for name in ["status", "dcv_records", "dns_records"] {
+            for name in [
+                "status",
+                "dcv_records",
+                "dns_records",
+                "expires_at",
+                "renewal_due_at",
+            ] {
                 let known = dcv::without_unknowns(state.get(name));
                 state.set(name, known);
             }
