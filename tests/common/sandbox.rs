@@ -112,6 +112,14 @@ impl Sandbox {
     }
 }
 
+/// A `provider "nicsrs"` block pointing at `sandbox`.
+pub fn provider_block(sandbox: &Sandbox) -> String {
+    format!(
+        "provider \"nicsrs\" {{\n  base_url  = \"{}\"\n  api_token = \"{TOKEN}\"\n}}\n",
+        sandbox.url
+    )
+}
+
 /// The tests are synchronous; each HTTP call gets a small runtime.
 fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
