@@ -153,6 +153,13 @@ fn docs_match_the_schemas() {
             &mut stale,
         );
     }
+    // The rolling-renewal guide: the example's README and its configuration.
+    let guide = format!(
+        "{}\n## The complete configuration\n\n```hcl\n{}\n```\n",
+        example("examples/rolling-renewal/README.md"),
+        example("examples/rolling-renewal/main.tf").trim_end()
+    );
+    check("docs/guides/rolling-renewal.md", &guide, &mut stale);
     assert!(
         stale.is_empty(),
         "docs are out of date: {stale:?}. Run `UPDATE_DOCS=1 cargo test --test e2e docs` and commit."

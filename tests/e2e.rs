@@ -4,6 +4,7 @@ mod architecture;
 mod common;
 mod composition;
 mod docs;
+mod lifecycle;
 mod order_once;
 mod plugin_process;
 mod provider_config;

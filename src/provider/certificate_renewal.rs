@@ -34,8 +34,11 @@ pub fn schema() -> Schema {
         Block::new(
             "Renews an existing NicSRS certificate by placing a renewal order (`POST /ssl/renew`). \
              **Creating this resource places a paid order.** Renewal is possible when the certificate \
-             expires within 90 days. Changing `dcv_method` or `dcv_email` updates the order in place; \
-             changing anything else places a new order.\n\n\
+             expires within 90 days: planning a new order checks this by NicSRS's clock and fails on \
+             `renew_id` before then, naming the date renewal opens. Changing `dcv_method` or `dcv_email` \
+             updates the order in place; changing anything else places a new order. With \
+             `renew_before_days` the resource keeps its certificate renewed from scheduled applies (see \
+             the rolling-renewal guide).\n\n\
              Import with `terraform import nicsrs_certificate_renewal.NAME <certId>`; then write the \
              order's arguments (`renew_id`, `years`, `csr`, `server`, `domain_info`, `administrator`, …) \
              in the configuration: the next apply adopts them into state without placing an order.",
