@@ -242,7 +242,7 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
         collect_count: 0,
         vendor_id: format!("{}", 1_000_000 + seq),
         raw_form,
-        params: Some(Value::Object(valid.params.clone())),
+        params: Some(Value::Object(apply_params(&valid))),
     };
     store.state.orders.insert(cert_id.clone(), order);
     if app.auto_validate_after == Some(0) {
@@ -266,6 +266,17 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
         m.insert("applyTime".into(), Value::String(format_api_datetime(now)));
     }
     ok(data)
+}
+
+/// What `collect` reports as `applyParams`: the submitted parameters,
+/// `params` with the call's `renewId` and `years`. *Inferred*: the real API
+/// is not known to report `renewId` and `years` (clients must cope without
+/// them); the sandbox does, so the code that reads them is exercised.
+fn apply_params(valid: &rules::ValidRenew) -> serde_json::Map<String, Value> {
+    let mut params = valid.params.clone();
+    params.insert("renewId".into(), Value::String(valid.renew_id.clone()));
+    params.insert("years".into(), json!(valid.years));
+    params
 }
 
 /// `POST /ssl/collect`.
