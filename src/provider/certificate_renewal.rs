@@ -39,9 +39,14 @@ pub fn schema() -> Schema {
              updates the order in place; changing anything else places a new order. With \
              `renew_before_days` the resource keeps its certificate renewed from scheduled applies (see \
              the rolling-renewal guide).\n\n\
-             Import with `terraform import nicsrs_certificate_renewal.NAME <certId>`; then write the \
-             order's arguments (`renew_id`, `years`, `csr`, `server`, `domain_info`, `administrator`, …) \
-             in the configuration: the next apply adopts them into state without placing an order.",
+             Import with `terraform import nicsrs_certificate_renewal.NAME <certId>`: every argument is \
+             read from the order (`/ssl/collect`'s `applyParams`, the submitted parameters, and each \
+             domain's current method), so a plan with the matching configuration shows no changes and a \
+             configuration that differs shows exactly the differences (a different `renew_id` is a \
+             replacement, which places a new order). When NicSRS does not report which certificate the \
+             order renews, import it as `<certId>:<renewId>`; an original certificate (not a renewal \
+             order) is refused. Arguments NicSRS does not report (such as `years`) are taken from the \
+             configuration at the next apply.",
         )
         // Required
         .attribute(
@@ -302,13 +307,24 @@ impl Resource for CertificateRenewal {
             }
             .encode();
             if change.prior.get("renew_id").is_null() {
-                // Imported: the configuration's arguments are adopted into
-                // state, they do not describe a new order.
+                // Imported by an earlier version, without its arguments: the
+                // configuration's are adopted into state, they do not
+                // describe a new order.
                 plan.requires_replace.clear();
-            } else if !plan.requires_replace.is_empty() {
-                plan_replacement(change, plan, diags);
             } else {
-                self.plan_lifecycle(change, &mut plan.planned, diags).await;
+                if change.prior.get("ref_id").is_null() && change.config.get("ref_id").is_null() {
+                    // An imported order's refId is not reported by NicSRS:
+                    // it stays unknown to us, and null, not a change.
+                    plan.planned.set("ref_id", Value::Null);
+                    plan.requires_replace
+                        .retain(|path| *path != AttributePath::root("ref_id"));
+                }
+                let adopted = adopt_unread_arguments(change.prior, plan);
+                if !plan.requires_replace.is_empty() {
+                    plan_replacement(change, plan, diags);
+                } else if !adopted {
+                    self.plan_lifecycle(change, &mut plan.planned, diags).await;
+                }
             }
         }
         let due_at = lifecycle::renewal_due_at(
@@ -485,36 +501,96 @@ impl Resource for CertificateRenewal {
 
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let client = self.shared.client(diags)?;
-        let collected = match client.collect(id).await {
+        let (cert_id, named_renew_id) = match id.split_once(':') {
+            Some((cert_id, renew_id)) => (cert_id.trim(), Some(renew_id.trim())),
+            None => (id.trim(), None),
+        };
+        let collected = match client.collect(cert_id).await {
             Ok(collected) => collected,
             Err(error) => {
                 diags.error(
                     "Cannot import the renewal order",
-                    format!("Reading order {id:?} failed: {error}"),
+                    format!("Reading order {cert_id:?} failed: {error}"),
                 );
                 return None;
             }
         };
-        let mut state = Value::object([
-            ("cert_id", id.into()),
-            ("id", id.into()),
-            ("status", Value::opt_string(collected.status)),
-            ("cancel_on_destroy", Value::Bool(false)),
-            ("domain_info", Value::List(Vec::new())),
-            ("previous_cert_ids", Value::List(Vec::new())),
-        ]);
-        for name in [
-            "renew_id",
-            "years",
-            "csr",
-            "server",
-            "ref_id",
-            "unique_value",
-        ] {
-            state.set(name, Value::Null);
+        let state = imported_state(cert_id, named_renew_id, &collected);
+        match state {
+            Ok(state) => Some(state),
+            Err(problem) => {
+                diags.error("Cannot import the renewal order", problem);
+                None
+            }
         }
-        Some(state)
     }
+}
+
+/// The state of an imported order: every argument NicSRS reports, so that
+/// a plan with the matching configuration shows no changes. Refused when
+/// the order cannot be shown to be a renewal.
+fn imported_state(
+    cert_id: &str,
+    named_renew_id: Option<&str>,
+    collected: &nicsrs::CollectResponse,
+) -> Result<Value, String> {
+    let original = format!(
+        "An original certificate cannot be imported as a {TYPE_NAME}: to renew certificate {cert_id}, \
+         create a {TYPE_NAME} with renew_id = \"{cert_id}\" instead."
+    );
+    let Some(params) = ordering::apply_params(collected) else {
+        return Err(format!(
+            "NicSRS reports no submitted parameters (applyParams) for order {cert_id}, so it is not a \
+             renewal order placed through the API. {original}"
+        ));
+    };
+    let reported = params.get("renewId").and_then(|r| {
+        r.as_str()
+            .map(str::to_string)
+            .or_else(|| r.as_u64().map(|n| n.to_string()))
+    });
+    let renew_id = match (reported, named_renew_id) {
+        (Some(reported), Some(named)) if reported != named => {
+            return Err(format!(
+                "Order {cert_id} renews certificate {reported}, not {named}. Import it as \"{cert_id}\" \
+                 (or \"{cert_id}:{reported}\")."
+            ))
+        }
+        (Some(renew_id), _) => renew_id,
+        (None, Some(named)) if !named.is_empty() => named.to_string(),
+        (None, _) => {
+            return Err(format!(
+                "NicSRS does not report which certificate order {cert_id} renews (no renewId in its \
+                 applyParams), so it cannot be told apart from an original certificate. {original} If \
+                 {cert_id} is a renewal order, import it as \"{cert_id}:RENEW_ID\", naming the \
+                 certificate it renewed."
+            ))
+        }
+    };
+    if renew_id == cert_id {
+        return Err(format!(
+            "Order {cert_id} cannot renew itself. {original} Otherwise import it as \"{cert_id}\" or \
+             \"{cert_id}:RENEW_ID\", naming the certificate it renewed."
+        ));
+    }
+    let mut state = Value::object([
+        ("cert_id", cert_id.into()),
+        ("id", cert_id.into()),
+        ("renew_id", renew_id.into()),
+        ("status", Value::opt_string(collected.status.clone())),
+        ("cancel_on_destroy", Value::Bool(false)),
+        ("previous_cert_ids", Value::List(Vec::new())),
+    ]);
+    for name in ["years", "ref_id"] {
+        state.set(name, Value::Null);
+    }
+    convert::set_order_arguments(&params, &collected.data.dcv_list, &mut state).map_err(|missing| {
+        format!(
+            "NicSRS reports order {cert_id} without {missing} in its submitted parameters \
+             (applyParams), so its arguments cannot be read. Check that {cert_id} is a renewal order."
+        )
+    })?;
+    Ok(state)
 }
 
 /// Every check of the renew call that can run before any API call.
@@ -927,6 +1003,19 @@ impl CertificateRenewal {
     }
 }
 
+/// Required arguments an import could not read (NicSRS did not report
+/// them, e.g. `years`) are null in the state: the configuration's values
+/// are taken as they are, not as a change of the order. True when any was.
+fn adopt_unread_arguments(prior: &Value, plan: &mut Plan) -> bool {
+    let unread: Vec<AttributePath> = ["renew_id", "years", "csr", "server"]
+        .into_iter()
+        .filter(|name| prior.get(name).is_null())
+        .map(AttributePath::root)
+        .collect();
+    plan.requires_replace.retain(|path| !unread.contains(path));
+    !unread.is_empty()
+}
+
 /// The renew call of a roll: the planned arguments, renewing `cert_id`.
 fn roll_request(planned: &Value, cert_id: &str) -> Result<nicsrs::RenewRequest, convert::NotReady> {
     let mut request = convert::renew_request(planned)?;
@@ -1212,4 +1301,115 @@ fn dcv_changes(cert_id: &str, prior: &Value, planned: &Value) -> Vec<nicsrs::Upd
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn order(
+        apply_params: Option<serde_json::Value>,
+        dcv_list: Vec<nicsrs::DcvEntry>,
+    ) -> nicsrs::CollectResponse {
+        nicsrs::CollectResponse {
+            status: Some("PENDING".into()),
+            data: nicsrs::CollectData {
+                apply_params,
+                dcv_list,
+                ..nicsrs::CollectData::default()
+            },
+            ..nicsrs::CollectResponse::default()
+        }
+    }
+
+    fn params(renew_id: Option<&str>) -> serde_json::Value {
+        let mut params = json!({
+            "csr": "-----BEGIN CERTIFICATE REQUEST-----\nMII\n-----END CERTIFICATE REQUEST-----\n",
+            "server": "nginx",
+            "domainInfo": [
+                {"domainName": "example.com", "dcvMethod": "HTTP_CSR_HASH"},
+                {"domainName": "www.example.com", "dcvMethod": "EMAIL", "dcvEmail": "admin@example.com"}
+            ],
+            "Administrator": {"job": "CTO", "lastName": "Zhang", "organation": "Example Ltd"},
+            "tech": {"email": "tech@example.com"}
+        });
+        if let Some(renew_id) = renew_id {
+            params["renewId"] = json!(renew_id);
+            params["years"] = json!(2);
+        }
+        params
+    }
+
+    #[test]
+    fn an_import_reads_what_nicsrs_reports() {
+        // applyParams as a JSON string; dcvList says a method was changed since.
+        let changed = nicsrs::DcvEntry {
+            domain_name: Some("EXAMPLE.com".into()),
+            dcv_method: Some("CNAME_CSR_HASH".into()),
+            ..nicsrs::DcvEntry::default()
+        };
+        let collected = order(
+            Some(json!(params(Some("1234567")).to_string())),
+            vec![changed],
+        );
+        let state = imported_state("2611abc", None, &collected).expect("imported");
+        assert_eq!(state.get("renew_id"), &Value::from("1234567"));
+        assert_eq!(state.get("years"), &Value::Number(2.0));
+        assert_eq!(state.get("server"), &Value::from("nginx"));
+        assert_eq!(state.get("ref_id"), &Value::Null, "not reported");
+        let domains = state.get("domain_info").elements();
+        assert_eq!(domains[0].get("dcv_method"), &Value::from("CNAME_CSR_HASH"));
+        assert_eq!(
+            domains[1].get("dcv_email"),
+            &Value::from("admin@example.com")
+        );
+        let administrator = state.get("administrator");
+        assert_eq!(administrator.get("last_name"), &Value::from("Zhang"));
+        assert_eq!(
+            administrator.get("organization"),
+            &Value::from("Example Ltd")
+        );
+        assert_eq!(administrator.get("city"), &Value::Null);
+        assert_eq!(
+            state.get("tech").get("email"),
+            &Value::from("tech@example.com")
+        );
+        assert_eq!(state.get("finance"), &Value::Null);
+        assert_eq!(state.get("organization_info"), &Value::Null);
+    }
+
+    #[test]
+    fn an_import_never_guesses_which_certificate_an_order_renews() {
+        let unreported = order(Some(params(None)), vec![]);
+        let refused = imported_state("2611abc", None, &unreported).unwrap_err();
+        assert!(
+            refused.contains("cannot be told apart from an original"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains(r#"import it as "2611abc:RENEW_ID""#),
+            "{refused}"
+        );
+        // Named by the user: taken, and years left to the configuration.
+        let named = imported_state("2611abc", Some("1234567"), &unreported).expect("imported");
+        assert_eq!(named.get("renew_id"), &Value::from("1234567"));
+        assert_eq!(named.get("years"), &Value::Null);
+        // An original certificate: no submitted parameters.
+        let original = imported_state("1234567", None, &order(None, vec![])).unwrap_err();
+        assert!(
+            original.contains(r#"renew_id = "1234567" instead"#),
+            "{original}"
+        );
+        // Contradicting NicSRS, or naming itself.
+        let reported = order(Some(params(Some("1234567"))), vec![]);
+        let wrong = imported_state("2611abc", Some("7654321"), &reported).unwrap_err();
+        assert!(
+            wrong.contains("renews certificate 1234567, not 7654321"),
+            "{wrong}"
+        );
+        let itself = imported_state("2611abc", Some("2611abc"), &unreported).unwrap_err();
+        assert!(itself.contains("cannot renew itself"), "{itself}");
+    }
 }
