@@ -34,6 +34,18 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// A date of the API (`YYYY-MM-DD HH:MM:SS`, UTC) as RFC 3339; text the
+/// provider cannot read is passed on as it is rather than lost.
+pub fn api_date(text: Option<&str>) -> Value {
+    match text {
+        None => Value::Null,
+        Some(text) => match nicsrs::types::parse_api_datetime(text) {
+            Some(t) => rfc3339(t).into(),
+            None => text.into(),
+        },
+    }
+}
+
 fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
@@ -420,6 +432,20 @@ mod tests {
             ),
             Due::Nothing
         );
+    }
+
+    #[test]
+    fn api_dates_become_rfc3339() {
+        assert_eq!(
+            api_date(Some("2026-12-29 09:23:28")),
+            Value::from("2026-12-29T09:23:28Z")
+        );
+        assert_eq!(
+            api_date(Some("2026-12-29")),
+            Value::from("2026-12-29T00:00:00Z")
+        );
+        assert_eq!(api_date(Some("soon")), Value::from("soon"));
+        assert_eq!(api_date(None), Value::Null);
     }
 
     #[test]
