@@ -306,6 +306,7 @@ impl Resource for CertificateRenewal {
                 prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
             }
             .encode();
+            warn_if_cancelled(change.prior, diags);
             if change.prior.get("renew_id").is_null() {
                 // Imported by an earlier version, without its arguments: the
                 // configuration's are adopted into state, they do not
@@ -1061,6 +1062,24 @@ fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagno
             "Changing {} cannot be done to an existing order: applying {old_order} Only dcv_method and \
              dcv_email change in place.",
             paths_text(&plan.requires_replace)
+        ),
+    );
+}
+
+/// A refresh found the order cancelled (outside Terraform): say so on every
+/// plan, not only in `-refresh-only`, with what to do.
+fn warn_if_cancelled(prior: &Value, diags: &mut Diagnostics) {
+    if !ordering::is_cancelled(prior.get("status").as_str()) {
+        return;
+    }
+    let cert_id = prior.get("cert_id").as_str().unwrap_or("?");
+    diags.warning(
+        format!("Order {cert_id} is CANCELLED at NicSRS"),
+        format!(
+            "NicSRS reports order {cert_id} as CANCELLED (status {}), so it will not be issued, or its \
+             certificate no longer works. This resource keeps it until you act: to order again, apply with \
+             -replace=<this resource's address> (a new paid order); to forget it, terraform state rm.",
+            prior.get("status").as_str().unwrap_or_default()
         ),
     );
 }
