@@ -153,6 +153,9 @@ fn changing_dcv_method_updates_in_place_without_a_new_order() {
         "{plan}"
     );
     assert!(!plan.contains("must be replaced"), "{plan}");
+    // The new CNAME record is planned; the other domain's stays as it is.
+    assert!(plan.contains(r#"+ "api.example.com""#), "{plan}");
+    assert!(!plan.contains(r#"~ "example.com""#), "{plan}");
     apply(&ws);
 
     assert_eq!(sandbox.orders().len(), 1, "no new order");

@@ -323,8 +323,11 @@ impl Resource for CertificateRenewal {
                 let adopted = adopt_unread_arguments(change.prior, plan);
                 if !plan.requires_replace.is_empty() {
                     plan_replacement(change, plan, diags);
-                } else if !adopted {
-                    self.plan_lifecycle(change, &mut plan.planned, diags).await;
+                } else {
+                    dcv::keep_unaffected_dns_records(change.prior, &mut plan.planned);
+                    if !adopted {
+                        self.plan_lifecycle(change, &mut plan.planned, diags).await;
+                    }
                 }
             }
         }
