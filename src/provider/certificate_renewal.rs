@@ -355,49 +355,9 @@ impl Resource for CertificateRenewal {
             }
         };
         let client = self.shared.client(diags)?;
-        // What the plan showed is what is ordered: a known planned refId is
-        // used exactly (a derived one included); an unknown one is derived now.
-        let policy = match planned.get("ref_id").as_str() {
-            Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
-            None => ordering::RefIdPolicy::Derived,
-        };
         let replacing = PlanPrivate::decode(private).prior_ref_id;
-        let intent = ordering::Intent {
-            request: &request,
-            policy,
-            replacing: replacing.as_deref(),
-        };
-        let ordered = match ordering::order_once(
-            &client,
-            &intent,
-            None,
-            &self.shared.claims,
-            &self.shared.ambiguity_window,
-        )
-        .await
-        {
-            Ok(ordered) => ordered,
-            Err(error) => {
-                report_order_error(&error, diags);
-                return None;
-            }
-        };
-        report_outcome(&ordered, diags);
-        log::info!(
-            "renewal order {}: certId {}, refId {}",
-            match ordered.outcome {
-                ordering::Outcome::Placed => "placed",
-                _ => "adopted",
-            },
-            ordered.cert_id,
-            ordered.ref_id
-        );
-        let mut state = planned.clone();
-        state.set("ref_id", ordered.ref_id.into());
-        state.set("cert_id", ordered.cert_id.clone().into());
-        state.set("id", ordered.cert_id.clone().into());
-        refresh_from_order(&client, &ordered.cert_id, &mut state, diags).await;
-        Some(state)
+        self.order_into_state(&client, &request, replacing.as_deref(), planned, diags)
+            .await
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
@@ -967,14 +927,38 @@ impl CertificateRenewal {
                 return prior.clone();
             }
         };
+        // The order being rolled away from is never adopted as the new one.
+        self.order_into_state(
+            client,
+            &request,
+            prior.get("ref_id").as_str(),
+            planned,
+            diags,
+        )
+        .await
+        .unwrap_or_else(|| prior.clone())
+    }
+
+    /// Orders `request` once, as the plan showed it: a known planned refId
+    /// is used exactly (a derived one included), an unknown one is derived
+    /// now. Returns the planned state with the order's ids and what
+    /// `/ssl/collect` reports, or `None` when no order was obtained.
+    async fn order_into_state(
+        &self,
+        client: &nicsrs::Client,
+        request: &nicsrs::RenewRequest,
+        replacing: Option<&str>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let policy = match planned.get("ref_id").as_str() {
             Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
             None => ordering::RefIdPolicy::Derived,
         };
         let intent = ordering::Intent {
-            request: &request,
+            request,
             policy,
-            replacing: prior.get("ref_id").as_str(),
+            replacing,
         };
         let ordered = match ordering::order_once(
             client,
@@ -988,14 +972,18 @@ impl CertificateRenewal {
             Ok(ordered) => ordered,
             Err(error) => {
                 report_order_error(&error, diags);
-                return prior.clone();
+                return None;
             }
         };
         report_outcome(&ordered, diags);
         log::info!(
-            "rolling renewal of {old}: order {} ({:?}), refId {}",
+            "renewal of {}: order {} {}, refId {}",
+            request.renew_id,
             ordered.cert_id,
-            ordered.outcome,
+            match ordered.outcome {
+                ordering::Outcome::Placed => "placed",
+                _ => "adopted",
+            },
             ordered.ref_id
         );
         let mut state = planned.clone();
@@ -1003,7 +991,7 @@ impl CertificateRenewal {
         state.set("cert_id", ordered.cert_id.clone().into());
         state.set("id", ordered.cert_id.clone().into());
         refresh_from_order(client, &ordered.cert_id, &mut state, diags).await;
-        state
+        Some(state)
     }
 }
 
