@@ -37,6 +37,8 @@ fn plans_check_the_renewal_window_by_nicsrs_clock() {
         "1111111:120",
         "--seed-certificate",
         "2222222:60",
+        "--auto-validate-after",
+        "0",
     ]);
     let workspace = |provider_extra: &str, renew_id: &str, extra: &str| {
         Workspace::new(&single_renewal(&sandbox, provider_extra, renew_id, extra))
@@ -92,6 +94,24 @@ fn plans_check_the_renewal_window_by_nicsrs_clock() {
         0,
         "plans order nothing"
     );
+
+    // Without renew_before_days nothing renews by itself: an issued
+    // certificate 47 days from expiry only makes plans say so.
+    near.terraform(&["apply", "-auto-approve"]).success();
+    let cert_id = sandbox.orders()[0]["cert_id"]
+        .as_str()
+        .expect("cert_id")
+        .to_string();
+    let plan = near.terraform(&["plan"]).success().flat();
+    for part in [
+        format!("Certificate {cert_id} can be renewed"),
+        "expires on 2030-02-17T00:00:00Z".to_string(),
+        "set renew_before_days".to_string(),
+    ] {
+        assert!(plan.contains(&part), "{part:?} in {plan}");
+    }
+    near.assert_no_changes();
+    assert_eq!(sandbox.request_count("/ssl/renew"), 1);
 }
 
 /// The values of `address` in the state.

@@ -300,36 +300,7 @@ impl Resource for CertificateRenewal {
             )
             .await;
         } else {
-            // The create half of a replacement is planned next, with a null
-            // prior and this private data: it must know which order it replaces.
-            plan.private = PlanPrivate {
-                prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
-            }
-            .encode();
-            warn_if_cancelled(change.prior, diags);
-            if change.prior.get("renew_id").is_null() {
-                // Imported by an earlier version, without its arguments: the
-                // configuration's are adopted into state, they do not
-                // describe a new order.
-                plan.requires_replace.clear();
-            } else {
-                if change.prior.get("ref_id").is_null() && change.config.get("ref_id").is_null() {
-                    // An imported order's refId is not reported by NicSRS:
-                    // it stays unknown to us, and null, not a change.
-                    plan.planned.set("ref_id", Value::Null);
-                    plan.requires_replace
-                        .retain(|path| *path != AttributePath::root("ref_id"));
-                }
-                let adopted = adopt_unread_arguments(change.prior, plan);
-                if !plan.requires_replace.is_empty() {
-                    plan_replacement(change, plan, diags);
-                } else {
-                    dcv::keep_unaffected_dns_records(change.prior, &mut plan.planned);
-                    if !adopted {
-                        self.plan_lifecycle(change, &mut plan.planned, diags).await;
-                    }
-                }
-            }
+            self.plan_update(change, plan, diags).await;
         }
         let due_at = lifecycle::renewal_due_at(
             plan.planned.get("expires_at"),
@@ -788,6 +759,43 @@ impl CertificateRenewal {
                 paid_order(diags);
             }
             Err(error) => report_order_error(&error, diags),
+        }
+    }
+}
+
+impl CertificateRenewal {
+    /// Plans a change of an existing order: a replacement (a new order), an
+    /// in-place change of DCV, or a roll when the certificate is due.
+    async fn plan_update(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
+        // The create half of a replacement is planned next, with a null
+        // prior and this private data: it must know which order it replaces.
+        plan.private = PlanPrivate {
+            prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
+        }
+        .encode();
+        warn_if_cancelled(change.prior, diags);
+        if change.prior.get("renew_id").is_null() {
+            // Imported by an earlier version, without its arguments: the
+            // configuration's are adopted into state, they do not describe
+            // a new order.
+            plan.requires_replace.clear();
+            return;
+        }
+        if change.prior.get("ref_id").is_null() && change.config.get("ref_id").is_null() {
+            // An imported order's refId is not reported by NicSRS: it stays
+            // unknown to us, and null, not a change.
+            plan.planned.set("ref_id", Value::Null);
+            plan.requires_replace
+                .retain(|path| *path != AttributePath::root("ref_id"));
+        }
+        let adopted = adopt_unread_arguments(change.prior, plan);
+        if !plan.requires_replace.is_empty() {
+            plan_replacement(change, plan, diags);
+            return;
+        }
+        dcv::keep_unaffected_dns_records(change.prior, &mut plan.planned);
+        if !adopted {
+            self.plan_lifecycle(change, &mut plan.planned, diags).await;
         }
     }
 }
