@@ -156,6 +156,12 @@ fn a_cancelled_order_fails_validation_naming_the_pending_domains() {
     let cert_id = output(&ws, "cert_id");
     let cancelled = sandbox.api("/ssl/cancel", &[("certId", &cert_id), ("reason", "test")]);
     assert_eq!(cancelled["code"], 1, "{cancelled}");
+    // A normal plan says so, not only -refresh-only.
+    let plan = ws.terraform(&["plan"]).success().flat();
+    assert!(
+        plan.contains(&format!("Order {cert_id} is CANCELLED at NicSRS")),
+        "{plan}"
+    );
 
     ws.write(
         "validation.tf",

@@ -275,6 +275,18 @@ fn docs_match_the_schemas() {
             );
         }
     }
+    // The rolling-renewal guide: the example's README and its configuration.
+    let guide = format!(
+        "{}\n{}\n## The complete configuration\n\n```hcl\n{}\n```\n",
+        front_matter(
+            "Rolling renewal from scheduled CI",
+            "Guides",
+            "Keep a certificate renewed: each scheduled apply within renew_before_days of expiry places one renewal order, publishes its DNS records and waits for the new certificate."
+        ),
+        read("examples/rolling-renewal/README.md"),
+        read("examples/rolling-renewal/main.tf").trim_end()
+    );
+    check("docs/guides/rolling-renewal.md", &guide, &mut stale);
     assert!(
         stale.is_empty(),
         "docs are out of date: {stale:?}. Run `UPDATE_DOCS=1 cargo test --test e2e docs` and commit."

@@ -6,6 +6,7 @@ mod composition;
 mod docs;
 mod examples;
 mod install;
+mod lifecycle;
 mod order_once;
 mod plugin_process;
 mod provider_config;

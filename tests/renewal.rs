@@ -153,6 +153,9 @@ fn changing_dcv_method_updates_in_place_without_a_new_order() {
         "{plan}"
     );
     assert!(!plan.contains("must be replaced"), "{plan}");
+    // The new CNAME record is planned; the other domain's stays as it is.
+    assert!(plan.contains(r#"+ "api.example.com""#), "{plan}");
+    assert!(!plan.contains(r#"~ "example.com""#), "{plan}");
     apply(&ws);
 
     assert_eq!(sandbox.orders().len(), 1, "no new order");
@@ -225,25 +228,140 @@ fn destroy_forgets_by_default_and_cancels_on_request() {
 }
 
 #[test]
-fn import_by_cert_id_then_plan_places_no_order() {
+fn import_reads_every_argument_and_refuses_an_original_certificate() {
     let sandbox = sandbox();
     let first = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     apply(&first);
     let cert_id = output(&first, "cert_id");
 
+    // The matching configuration plans no changes: nothing to guess.
     let ws = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
     ws.terraform(&["import", "nicsrs_certificate_renewal.web", &cert_id])
         .success();
-    let plan = ws.terraform(&["plan"]).success().output();
-    assert!(
-        !plan.contains("must be replaced"),
-        "import must not lead to a new order:\n{plan}"
+    // (Its outputs are new to this state, so the plan is read as JSON.)
+    ws.terraform(&["plan", "-out=imported.plan"]).success();
+    let plan: Value = serde_json::from_str(
+        &ws.terraform(&["show", "-json", "imported.plan"])
+            .success()
+            .stdout,
+    )
+    .expect("plan JSON");
+    let changes = plan["resource_changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(
+        changes[0]["change"]["actions"],
+        serde_json::json!(["no-op"])
     );
-    assert!(plan.contains("0 to add"), "{plan}");
     apply(&ws);
-    assert_eq!(sandbox.orders().len(), 1);
     assert_eq!(output(&ws, "cert_id"), cert_id);
     ws.assert_no_changes();
+
+    // A configuration that differs shows exactly the difference: a method
+    // changes in place; another renew_id is a replacement, with its cost.
+    ws.write("main.tf", &full_config(1, "CNAME_CSR_HASH", ""));
+    let plan = ws.terraform(&["plan"]).success().output();
+    assert!(plan.contains(r#"-> "CNAME_CSR_HASH""#), "{plan}");
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    let other = full_config(1, "HTTPS_CSR_HASH", "").replacen(
+        r#"default = "1234567""#,
+        r#"default = "7654321""#,
+        1,
+    );
+    ws.write("main.tf", &other);
+    let plan = ws.terraform(&["plan"]).success().flat();
+    assert!(plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains(r#"~ renew_id = "1234567" -> "7654321" # forces replacement"#),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Replacement places a new paid renewal order"),
+        "{plan}"
+    );
+    assert_eq!(sandbox.orders().len(), 1, "plans and imports order nothing");
+
+    // The original certificate is not a renewal order.
+    ws.write(
+        "other.tf",
+        &crate::common::renewal_block(
+            "other",
+            "1234567",
+            &[("www.example.com", "CNAME_CSR_HASH")],
+            "",
+        ),
+    );
+    let refused = ws
+        .terraform(&["import", "nicsrs_certificate_renewal.other", "1234567"])
+        .failure()
+        .flat();
+    assert!(
+        refused.contains("An original certificate cannot be imported"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(r#"renew_id = "1234567" instead"#),
+        "{refused}"
+    );
+    // Naming another renewed certificate than NicSRS reports is refused.
+    let mismatch = ws
+        .terraform(&[
+            "import",
+            "nicsrs_certificate_renewal.other",
+            &format!("{cert_id}:7654321"),
+        ])
+        .failure()
+        .flat();
+    assert!(
+        mismatch.contains(&format!(
+            "Order {cert_id} renews certificate 1234567, not 7654321"
+        )),
+        "{mismatch}"
+    );
+}
+
+/// `import {}` + `-generate-config-out` (Terraform 1.5+) writes a
+/// configuration that plans with no changes but the import itself.
+#[test]
+fn generated_configuration_of_an_import_plans_no_changes() {
+    if crate::common::terraform_version() < (1, 5, 0) {
+        eprintln!("import blocks need Terraform 1.5; covered by the run on the newest Terraform");
+        return;
+    }
+    let sandbox = sandbox();
+    let first = workspace(&sandbox, &full_config(1, "HTTPS_CSR_HASH", ""));
+    apply(&first);
+    let cert_id = output(&first, "cert_id");
+
+    let ws = Workspace::new(&format!(
+        "{}\nimport {{\n  to = nicsrs_certificate_renewal.web\n  id = \"{cert_id}\"\n}}\n",
+        crate::common::sandbox::provider_block(&sandbox)
+    ));
+    let plan = ws
+        .terraform(&["plan", "-generate-config-out=generated.tf"])
+        .success()
+        .flat();
+    assert!(
+        plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    let generated = std::fs::read_to_string(ws.path().join("generated.tf")).expect("generated.tf");
+    for line in [
+        r#"renew_id = "1234567""#,
+        "years = 1",
+        r#"server = "nginx""#,
+        r#"dcv_email = "admin@example.com""#,
+        r#"organization = "Example Ltd""#,
+        r#"post_code = "200000""#,
+    ] {
+        let flat = generated.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(line), "{line:?} in:\n{generated}");
+    }
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    ws.assert_no_changes();
+    assert_eq!(sandbox.orders().len(), 1, "importing orders nothing");
 }
 
 #[test]

@@ -148,6 +148,8 @@ pub fn is_not_found(code: i64, errors: &[String]) -> bool {
 /// status does not allow this".
 /// The order status of a cancelled order (collect's top-level `status`).
 pub const STATUS_CANCELLED: &str = "CANCELLED";
+/// The order status of an issued order (collect's top-level `status`).
+pub const STATUS_COMPLETE: &str = "COMPLETE";
 
 /// Inferred: NicSRS refuses a renew whose `refId` an earlier order already
 /// carries, with code `-1` and a message about the refId. The provider
@@ -169,6 +171,12 @@ pub const RENEW_NOT_ALLOWED_CODE: i64 = CERT_STATUS;
 
 /// *Seed:* Renewal is possible when the certificate expires within this many days.
 pub const RENEWAL_WINDOW_DAYS: i64 = 90;
+
+/// The first instant at which a certificate expiring at `expires` can be
+/// renewed: [`RENEWAL_WINDOW_DAYS`] before its expiry.
+pub fn renewal_opens(expires: time::OffsetDateTime) -> time::OffsetDateTime {
+    expires - time::Duration::days(RENEWAL_WINDOW_DAYS)
+}
 
 /// *Documented:* An issued certificate can be cancelled within this many days of issue.
 pub const CANCEL_WINDOW_DAYS: i64 = 30;

@@ -19,8 +19,10 @@ mod property_tests;
 pub mod retry;
 pub mod rules;
 pub mod secret;
+pub mod server_time;
 pub mod types;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -82,6 +84,8 @@ pub struct Client {
     token: ApiToken,
     timeout: Duration,
     retry: RetryPolicy,
+    /// NicSRS's clock, from the `Date` of its answers (see [`server_time`]).
+    clock: Arc<server_time::ServerClock>,
 }
 
 impl Client {
@@ -127,6 +131,7 @@ impl Client {
             token: cfg.token,
             timeout: cfg.timeout,
             retry: cfg.retry,
+            clock: Arc::default(),
         })
     }
 
@@ -261,6 +266,11 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(op, e, false))?;
         let status = resp.status().as_u16();
+        self.clock.observe(
+            resp.headers()
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok()),
+        );
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)

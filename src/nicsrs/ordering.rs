@@ -647,7 +647,7 @@ pub fn differences(request: &RenewRequest, order: &CollectResponse) -> Vec<Diffe
 }
 
 /// `applyParams` as an object, whether NicSRS sent an object or a JSON string.
-fn apply_params(order: &CollectResponse) -> Option<serde_json::Map<String, Value>> {
+pub fn apply_params(order: &CollectResponse) -> Option<serde_json::Map<String, Value>> {
     match order.data.apply_params.as_ref()? {
         Value::Object(map) => Some(map.clone()),
         Value::String(text) => match serde_json::from_str(text).ok()? {

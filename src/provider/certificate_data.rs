@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::plugin::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
-use super::{dcv, issued, validate_cert_id, Shared};
+use super::{dcv, issued, lifecycle, validate_cert_id, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate";
 
@@ -27,12 +27,12 @@ pub fn schema() -> Schema {
             .attribute(Attribute::computed("status", Type::String, "The order status: `PENDING`, `COMPLETE`, `CANCELLED`, …"))
             .attribute(Attribute::computed("domains", Type::list(Type::String), "The order's domains."))
             .attribute(Attribute::computed("dcv_records", Type::list(dcv::dcv_record_type()), dcv::DCV_RECORDS_DESCRIPTION))
-            .attribute(Attribute::computed("begin_date", Type::String, "Start of the current certificate (`beginDate`)."))
-            .attribute(Attribute::computed("end_date", Type::String, "End of the current certificate (`endDate`)."))
+            .attribute(Attribute::computed("begin_date", Type::String, "Start of the current certificate (`beginDate`), RFC 3339."))
+            .attribute(Attribute::computed("end_date", Type::String, "End of the current certificate (`endDate`), RFC 3339."))
             .attribute(Attribute::computed(
                 "due_date",
                 Type::String,
-                "End of the subscription (`dueDate`), which can be later than `end_date`.",
+                "End of the subscription (`dueDate`), RFC 3339; it can be later than `end_date`.",
             ))
             .attributes(issued::certificate_attributes()),
     )
@@ -81,9 +81,12 @@ impl DataSource for CertificateData {
             ),
         );
         state.set("dcv_records", dcv::dcv_records(&domain_info, data));
-        state.set("begin_date", Value::opt_string(data.begin_date.clone()));
-        state.set("end_date", Value::opt_string(data.end_date.clone()));
-        state.set("due_date", Value::opt_string(data.due_date.clone()));
+        state.set(
+            "begin_date",
+            lifecycle::api_date(data.begin_date.as_deref()),
+        );
+        state.set("end_date", lifecycle::api_date(data.end_date.as_deref()));
+        state.set("due_date", lifecycle::api_date(data.due_date.as_deref()));
         issued::set_certificate_fields(&mut state, data);
         Some(state)
     }

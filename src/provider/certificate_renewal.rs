@@ -13,6 +13,7 @@ use crate::plugin::{
 };
 
 use super::contact::{contact_block, validate_contact};
+use super::lifecycle::{self, Due};
 use super::{convert, dcv, refresh_order, IfMissing, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
@@ -33,11 +34,19 @@ pub fn schema() -> Schema {
         Block::new(
             "Renews an existing NicSRS certificate by placing a renewal order (`POST /ssl/renew`). \
              **Creating this resource places a paid order.** Renewal is possible when the certificate \
-             expires within 90 days. Changing `dcv_method` or `dcv_email` updates the order in place; \
-             changing anything else places a new order.\n\n\
-             Import with `terraform import nicsrs_certificate_renewal.NAME <certId>`; then write the \
-             order's arguments (`renew_id`, `years`, `csr`, `server`, `domain_info`, `administrator`, …) \
-             in the configuration: the next apply adopts them into state without placing an order.",
+             expires within 90 days: planning a new order checks this by NicSRS's clock and fails on \
+             `renew_id` before then, naming the date renewal opens. Changing `dcv_method` or `dcv_email` \
+             updates the order in place; changing anything else places a new order. With \
+             `renew_before_days` the resource keeps its certificate renewed from scheduled applies (see \
+             the rolling-renewal guide).\n\n\
+             Import with `terraform import nicsrs_certificate_renewal.NAME <certId>`: every argument is \
+             read from the order (`/ssl/collect`'s `applyParams`, the submitted parameters, and each \
+             domain's current method), so a plan with the matching configuration shows no changes and a \
+             configuration that differs shows exactly the differences (a different `renew_id` is a \
+             replacement, which places a new order). When NicSRS does not report which certificate the \
+             order renews, import it as `<certId>:<renewId>`; an original certificate (not a renewal \
+             order) is refused. Arguments NicSRS does not report (such as `years`) are taken from the \
+             configuration at the next apply.",
         )
         // Required
         .attribute(
@@ -103,6 +112,28 @@ pub fn schema() -> Schema {
             )
             .default(Value::Bool(false)),
         )
+        .attribute(Attribute::optional(
+            "renew_before_days",
+            Type::Number,
+            "Rolling renewal: when the certificate of the current order expires within this many days \
+             (1 to 90), the next plan shows an in-place update that places a paid renewal order with \
+             `renewId` = the current `cert_id` and the same arguments; `cert_id` becomes the new order's \
+             and the old one is added to `previous_cert_ids`. Apply on a schedule (e.g. daily in CI) and \
+             the certificate renews itself. \"Now\" is NicSRS's clock (the `Date` of its answers). Cannot \
+             be combined with a chosen `ref_id`: each order of the chain gets its own derived refId, so a \
+             re-apply after an interrupted roll adopts the order instead of buying it again. Without it, \
+             nothing is renewed when the certificate nears expiry (plans only warn once NicSRS's renewal \
+             window is open).",
+        ))
+        .attribute(Attribute::optional(
+            "check_renewal_window",
+            Type::Bool,
+            "Whether planning a new order checks that the certificate `renew_id` expires within 90 days, \
+             when NicSRS accepts its renewal (by NicSRS's clock). When it expires later, the plan fails on \
+             `renew_id`, naming the date the window opens; when the check cannot be made, the plan warns \
+             and goes on. Defaults to the provider's `check_renewal_window` (true); set false for \
+             products whose window differs.",
+        ))
         // Computed
         .attribute(
             Attribute::computed("id", Type::String, "The order's certificate ID (same as `cert_id`).")
@@ -131,6 +162,31 @@ pub fn schema() -> Schema {
             Type::map(dcv::dns_record_type()),
             dcv::DNS_RECORDS_DESCRIPTION,
         ))
+        .attribute(
+            Attribute::computed(
+                "expires_at",
+                Type::String,
+                "When the certificate of the current order expires (RFC 3339, from `/ssl/collect`'s \
+                 `endDate`); null until the order is issued.",
+            )
+            .use_state_for_unknown(),
+        )
+        .attribute(Attribute::computed(
+            "renewal_due_at",
+            Type::String,
+            "When the next rolling renewal will be planned (RFC 3339): `expires_at` less \
+             `renew_before_days`. Null without `renew_before_days` or before the order is issued. Alert \
+             on it if scheduled applies might not run.",
+        ))
+        .attribute(
+            Attribute::computed(
+                "previous_cert_ids",
+                Type::list(Type::String),
+                "The orders this resource rolled away from, oldest first; each rolling renewal appends the \
+                 `cert_id` it renewed.",
+            )
+            .use_state_for_unknown(),
+        )
         // Blocks
         .block(
             NestedBlock::list(
@@ -215,6 +271,7 @@ impl Resource for CertificateRenewal {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_renewal(config, diags);
+        lifecycle::validate(config, diags);
     }
 
     async fn modify_plan(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
@@ -232,6 +289,8 @@ impl Resource for CertificateRenewal {
                 .set("dns_records", dcv::planned_dns_records(&domain_info));
         }
         if change.is_create() {
+            plan.planned
+                .set("previous_cert_ids", Value::List(Vec::new()));
             let replacing = PlanPrivate::decode(change.prior_private).prior_ref_id;
             self.plan_order(
                 change.config,
@@ -240,23 +299,14 @@ impl Resource for CertificateRenewal {
                 diags,
             )
             .await;
-            return;
+        } else {
+            self.plan_update(change, plan, diags).await;
         }
-        // The create half of a replacement is planned next, with a null
-        // prior and this private data: it must know which order it replaces.
-        plan.private = PlanPrivate {
-            prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
-        }
-        .encode();
-        if change.prior.get("renew_id").is_null() {
-            // Imported: the configuration's arguments are adopted into state,
-            // they do not describe a new order.
-            plan.requires_replace.clear();
-            return;
-        }
-        if !plan.requires_replace.is_empty() {
-            plan_replacement(change, plan, diags);
-        }
+        let due_at = lifecycle::renewal_due_at(
+            plan.planned.get("expires_at"),
+            plan.planned.get("renew_before_days"),
+        );
+        plan.planned.set("renewal_due_at", due_at);
     }
 
     async fn create(
@@ -276,49 +326,9 @@ impl Resource for CertificateRenewal {
             }
         };
         let client = self.shared.client(diags)?;
-        // What the plan showed is what is ordered: a known planned refId is
-        // used exactly (a derived one included); an unknown one is derived now.
-        let policy = match planned.get("ref_id").as_str() {
-            Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
-            None => ordering::RefIdPolicy::Derived,
-        };
         let replacing = PlanPrivate::decode(private).prior_ref_id;
-        let intent = ordering::Intent {
-            request: &request,
-            policy,
-            replacing: replacing.as_deref(),
-        };
-        let ordered = match ordering::order_once(
-            &client,
-            &intent,
-            None,
-            &self.shared.claims,
-            &self.shared.ambiguity_window,
-        )
-        .await
-        {
-            Ok(ordered) => ordered,
-            Err(error) => {
-                report_order_error(&error, diags);
-                return None;
-            }
-        };
-        report_outcome(&ordered, diags);
-        log::info!(
-            "renewal order {}: certId {}, refId {}",
-            match ordered.outcome {
-                ordering::Outcome::Placed => "placed",
-                _ => "adopted",
-            },
-            ordered.cert_id,
-            ordered.ref_id
-        );
-        let mut state = planned.clone();
-        state.set("ref_id", ordered.ref_id.into());
-        state.set("cert_id", ordered.cert_id.clone().into());
-        state.set("id", ordered.cert_id.clone().into());
-        refresh_from_order(&client, &ordered.cert_id, &mut state, diags).await;
-        Some(state)
+        self.order_into_state(&client, &request, replacing.as_deref(), planned, diags)
+            .await
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
@@ -333,6 +343,9 @@ impl Resource for CertificateRenewal {
             .as_str()
             .map_or(IfMissing::Keep, IfMissing::ConfirmByRefId);
         let mut state = state.clone();
+        if state.get("previous_cert_ids").is_null() {
+            state.set("previous_cert_ids", Value::List(Vec::new()));
+        }
         match refresh_order(&client, &cert_id, "Renewal order", if_missing, diags).await {
             Refresh::Found(collected) => set_order_fields(&mut state, *collected),
             Refresh::Gone => return None,
@@ -348,6 +361,9 @@ impl Resource for CertificateRenewal {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let client = self.shared.client(diags)?;
+        if planned.get("cert_id").is_unknown() && !prior.get("renew_id").is_null() {
+            return Some(self.roll(&client, prior, planned, diags).await);
+        }
         let cert_id = prior
             .get("cert_id")
             .as_str()
@@ -372,6 +388,12 @@ impl Resource for CertificateRenewal {
             state.set("ref_id", Value::Null);
         }
         refresh_from_order(&client, &cert_id, &mut state, diags).await;
+        // Same order: what the plan knew of its dates stands.
+        for name in ["expires_at", "renewal_due_at"] {
+            if planned.get(name).is_wholly_known() {
+                state.set(name, planned.get(name).clone());
+            }
+        }
         Some(state)
     }
 
@@ -429,35 +451,96 @@ impl Resource for CertificateRenewal {
 
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let client = self.shared.client(diags)?;
-        let collected = match client.collect(id).await {
+        let (cert_id, named_renew_id) = match id.split_once(':') {
+            Some((cert_id, renew_id)) => (cert_id.trim(), Some(renew_id.trim())),
+            None => (id.trim(), None),
+        };
+        let collected = match client.collect(cert_id).await {
             Ok(collected) => collected,
             Err(error) => {
                 diags.error(
                     "Cannot import the renewal order",
-                    format!("Reading order {id:?} failed: {error}"),
+                    format!("Reading order {cert_id:?} failed: {error}"),
                 );
                 return None;
             }
         };
-        let mut state = Value::object([
-            ("cert_id", id.into()),
-            ("id", id.into()),
-            ("status", Value::opt_string(collected.status)),
-            ("cancel_on_destroy", Value::Bool(false)),
-            ("domain_info", Value::List(Vec::new())),
-        ]);
-        for name in [
-            "renew_id",
-            "years",
-            "csr",
-            "server",
-            "ref_id",
-            "unique_value",
-        ] {
-            state.set(name, Value::Null);
+        let state = imported_state(cert_id, named_renew_id, &collected);
+        match state {
+            Ok(state) => Some(state),
+            Err(problem) => {
+                diags.error("Cannot import the renewal order", problem);
+                None
+            }
         }
-        Some(state)
     }
+}
+
+/// The state of an imported order: every argument NicSRS reports, so that
+/// a plan with the matching configuration shows no changes. Refused when
+/// the order cannot be shown to be a renewal.
+fn imported_state(
+    cert_id: &str,
+    named_renew_id: Option<&str>,
+    collected: &nicsrs::CollectResponse,
+) -> Result<Value, String> {
+    let original = format!(
+        "An original certificate cannot be imported as a {TYPE_NAME}: to renew certificate {cert_id}, \
+         create a {TYPE_NAME} with renew_id = \"{cert_id}\" instead."
+    );
+    let Some(params) = ordering::apply_params(collected) else {
+        return Err(format!(
+            "NicSRS reports no submitted parameters (applyParams) for order {cert_id}, so it is not a \
+             renewal order placed through the API. {original}"
+        ));
+    };
+    let reported = params.get("renewId").and_then(|r| {
+        r.as_str()
+            .map(str::to_string)
+            .or_else(|| r.as_u64().map(|n| n.to_string()))
+    });
+    let renew_id = match (reported, named_renew_id) {
+        (Some(reported), Some(named)) if reported != named => {
+            return Err(format!(
+                "Order {cert_id} renews certificate {reported}, not {named}. Import it as \"{cert_id}\" \
+                 (or \"{cert_id}:{reported}\")."
+            ))
+        }
+        (Some(renew_id), _) => renew_id,
+        (None, Some(named)) if !named.is_empty() => named.to_string(),
+        (None, _) => {
+            return Err(format!(
+                "NicSRS does not report which certificate order {cert_id} renews (no renewId in its \
+                 applyParams), so it cannot be told apart from an original certificate. {original} If \
+                 {cert_id} is a renewal order, import it as \"{cert_id}:RENEW_ID\", naming the \
+                 certificate it renewed."
+            ))
+        }
+    };
+    if renew_id == cert_id {
+        return Err(format!(
+            "Order {cert_id} cannot renew itself. {original} Otherwise import it as \"{cert_id}\" or \
+             \"{cert_id}:RENEW_ID\", naming the certificate it renewed."
+        ));
+    }
+    let mut state = Value::object([
+        ("cert_id", cert_id.into()),
+        ("id", cert_id.into()),
+        ("renew_id", renew_id.into()),
+        ("status", Value::opt_string(collected.status.clone())),
+        ("cancel_on_destroy", Value::Bool(false)),
+        ("previous_cert_ids", Value::List(Vec::new())),
+    ]);
+    for name in ["years", "ref_id"] {
+        state.set(name, Value::Null);
+    }
+    convert::set_order_arguments(&params, &collected.data.dcv_list, &mut state).map_err(|missing| {
+        format!(
+            "NicSRS reports order {cert_id} without {missing} in its submitted parameters \
+             (applyParams), so its arguments cannot be read. Check that {cert_id} is a renewal order."
+        )
+    })?;
+    Ok(state)
 }
 
 /// Every check of the renew call that can run before any API call, with
@@ -684,6 +767,15 @@ impl CertificateRenewal {
                 format!("Creating {TYPE_NAME} renews certificate {renew_id} for {years} year(s) at NicSRS, which charges your reseller balance."),
             )
         };
+        if self.checks_window(config) {
+            let renew_id = planned.get("renew_id").as_str().map(str::to_string);
+            if let (Some(renew_id), Some(client)) = (renew_id, self.shared.client_if_ready()) {
+                let window = lifecycle::renewal_window(&client, &renew_id).await;
+                if !lifecycle::report_window(&window, &renew_id, diags) {
+                    return;
+                }
+            }
+        }
         // A ref_id known only after apply is the user's; apply uses it as it is.
         let chosen_later = config.get("ref_id").is_unknown();
         let (false, Ok(request), Some(client)) = (
@@ -734,6 +826,266 @@ impl CertificateRenewal {
     }
 }
 
+impl CertificateRenewal {
+    /// Plans a change of an existing order: a replacement (a new order), an
+    /// in-place change of DCV, or a roll when the certificate is due.
+    async fn plan_update(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
+        // The create half of a replacement is planned next, with a null
+        // prior and this private data: it must know which order it replaces.
+        plan.private = PlanPrivate {
+            prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
+        }
+        .encode();
+        warn_if_cancelled(change.prior, diags);
+        if change.prior.get("renew_id").is_null() {
+            // Imported by an earlier version, without its arguments: the
+            // configuration's are adopted into state, they do not describe
+            // a new order.
+            plan.requires_replace.clear();
+            return;
+        }
+        if change.prior.get("ref_id").is_null() && change.config.get("ref_id").is_null() {
+            // An imported order's refId is not reported by NicSRS: it stays
+            // unknown to us, and null, not a change.
+            plan.planned.set("ref_id", Value::Null);
+            plan.requires_replace
+                .retain(|path| *path != AttributePath::root("ref_id"));
+        }
+        let adopted = adopt_unread_arguments(change.prior, plan);
+        if !plan.requires_replace.is_empty() {
+            plan_replacement(change, plan, diags);
+            return;
+        }
+        dcv::keep_unaffected_dns_records(change.prior, &mut plan.planned);
+        if !adopted {
+            self.plan_lifecycle(change, &mut plan.planned, diags).await;
+        }
+    }
+}
+
+/// Rolling renewals (see [`lifecycle`]).
+impl CertificateRenewal {
+    /// Whether a planned create checks NicSRS's window: the resource's
+    /// `check_renewal_window`, else the provider's.
+    fn checks_window(&self, config: &Value) -> bool {
+        config
+            .get("check_renewal_window")
+            .as_bool()
+            .unwrap_or_else(|| self.shared.checks_renewal_window())
+    }
+
+    /// An update with nothing to replace: by NicSRS's clock, is the issued
+    /// certificate of the current order due for a roll?
+    async fn plan_lifecycle(
+        &self,
+        change: &PlanChange<'_>,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) {
+        let expires = lifecycle::state_expiry(change.prior);
+        let (Some(cert_id), Some(client)) = (
+            change.prior.get("cert_id").as_str(),
+            self.shared.client_if_ready(),
+        ) else {
+            return;
+        };
+        if expires.is_none() {
+            return;
+        }
+        let now = lifecycle::server_now(&client, cert_id).await;
+        match lifecycle::due(expires, planned.get("renew_before_days"), now) {
+            Due::Nothing => {}
+            Due::WindowOpen { expires, opens } => {
+                lifecycle::warn_window_open(cert_id, expires, opens, diags)
+            }
+            Due::Roll { expires, due } => {
+                if self.plan_roll(&client, change.prior, planned, diags).await {
+                    lifecycle::warn_roll(
+                        cert_id,
+                        expires,
+                        due,
+                        planned.get("renew_before_days"),
+                        planned.get("years"),
+                        now,
+                        diags,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Plans a roll: a new order (cert_id unknown) renewing the current
+    /// one, its refId looked up as a create's is. False when an existing
+    /// order of this roll will be adopted (no paid order) or on error.
+    async fn plan_roll(
+        &self,
+        client: &nicsrs::Client,
+        prior: &Value,
+        planned: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> bool {
+        let old = prior
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for name in ["cert_id", "id", "status", "expires_at", "ref_id"] {
+            planned.set(name, Value::Unknown);
+        }
+        let domain_info = planned.get("domain_info").clone();
+        planned.set("dcv_records", dcv::planned_dcv_records(&domain_info));
+        planned.set("dns_records", dcv::planned_dns_records(&domain_info));
+        let mut previous = prior.get("previous_cert_ids").elements().to_vec();
+        previous.push(old.clone().into());
+        planned.set("previous_cert_ids", Value::List(previous));
+        let Ok(request) = roll_request(planned, &old) else {
+            return true;
+        };
+        let intent = ordering::Intent {
+            request: &request,
+            policy: ordering::RefIdPolicy::Derived,
+            replacing: prior.get("ref_id").as_str(),
+        };
+        match ordering::decide(client, &intent).await {
+            Ok(ordering::Decision::Place { ref_id }) => {
+                planned.set("ref_id", ref_id.into());
+                true
+            }
+            Ok(ordering::Decision::Adopt { ref_id, cert_id }) => {
+                diags.warning(
+                    "Renewal due: existing order will be adopted",
+                    format!(
+                        "Certificate {old} is due for renewal, and NicSRS already has order {cert_id} \
+                         with refId {ref_id:?} renewing it (an earlier apply placed it and was \
+                         interrupted). Applying stores it in the state; no new order is placed."
+                    ),
+                );
+                planned.set("ref_id", ref_id.into());
+                false
+            }
+            Err(ordering::OrderError::Lookup(error)) => {
+                log::warn!("plan-time refId lookup of a roll failed: {error}");
+                true
+            }
+            Err(error) => {
+                report_order_error(&error, diags);
+                false
+            }
+        }
+    }
+
+    /// Applies a roll: orders once, then stores the new order. On failure
+    /// the prior state (the current order) stays.
+    async fn roll(
+        &self,
+        client: &nicsrs::Client,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let old = prior
+            .get("cert_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let request = match roll_request(planned, &old) {
+            Ok(request) => request,
+            Err(problem) => {
+                diags.error(
+                    "Renewal order not placed",
+                    format!("The planned renewal of {old} is incomplete ({problem}). This is a bug in the provider; no order was placed."),
+                );
+                return prior.clone();
+            }
+        };
+        // The order being rolled away from is never adopted as the new one.
+        self.order_into_state(
+            client,
+            &request,
+            prior.get("ref_id").as_str(),
+            planned,
+            diags,
+        )
+        .await
+        .unwrap_or_else(|| prior.clone())
+    }
+
+    /// Orders `request` once, as the plan showed it: a known planned refId
+    /// is used exactly (a derived one included), an unknown one is derived
+    /// now. Returns the planned state with the order's ids and what
+    /// `/ssl/collect` reports, or `None` when no order was obtained.
+    async fn order_into_state(
+        &self,
+        client: &nicsrs::Client,
+        request: &nicsrs::RenewRequest,
+        replacing: Option<&str>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let policy = match planned.get("ref_id").as_str() {
+            Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
+            None => ordering::RefIdPolicy::Derived,
+        };
+        let intent = ordering::Intent {
+            request,
+            policy,
+            replacing,
+        };
+        let ordered = match ordering::order_once(
+            client,
+            &intent,
+            None,
+            &self.shared.claims,
+            &self.shared.ambiguity_window,
+        )
+        .await
+        {
+            Ok(ordered) => ordered,
+            Err(error) => {
+                report_order_error(&error, diags);
+                return None;
+            }
+        };
+        report_outcome(&ordered, diags);
+        log::info!(
+            "renewal of {}: order {} {}, refId {}",
+            request.renew_id,
+            ordered.cert_id,
+            match ordered.outcome {
+                ordering::Outcome::Placed => "placed",
+                _ => "adopted",
+            },
+            ordered.ref_id
+        );
+        let mut state = planned.clone();
+        state.set("ref_id", ordered.ref_id.into());
+        state.set("cert_id", ordered.cert_id.clone().into());
+        state.set("id", ordered.cert_id.clone().into());
+        refresh_from_order(client, &ordered.cert_id, &mut state, diags).await;
+        Some(state)
+    }
+}
+
+/// Required arguments an import could not read (NicSRS did not report
+/// them, e.g. `years`) are null in the state: the configuration's values
+/// are taken as they are, not as a change of the order. True when any was.
+fn adopt_unread_arguments(prior: &Value, plan: &mut Plan) -> bool {
+    let unread: Vec<AttributePath> = ["renew_id", "years", "csr", "server"]
+        .into_iter()
+        .filter(|name| prior.get(name).is_null())
+        .map(AttributePath::root)
+        .collect();
+    plan.requires_replace.retain(|path| !unread.contains(path));
+    !unread.is_empty()
+}
+
+/// The renew call of a roll: the planned arguments, renewing `cert_id`.
+fn roll_request(planned: &Value, cert_id: &str) -> Result<nicsrs::RenewRequest, convert::NotReady> {
+    let mut request = convert::renew_request(planned)?;
+    request.renew_id = cert_id.to_string();
+    Ok(request)
+}
+
 /// The first plan of a replacement: a user-chosen `ref_id` must change
 /// with it, and the warning says what happens to the old order.
 fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
@@ -772,6 +1124,24 @@ fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagno
             "Changing {} cannot be done to an existing order: applying {old_order} Only dcv_method and \
              dcv_email change in place.",
             paths_text(&plan.requires_replace)
+        ),
+    );
+}
+
+/// A refresh found the order cancelled (outside Terraform): say so on every
+/// plan, not only in `-refresh-only`, with what to do.
+fn warn_if_cancelled(prior: &Value, diags: &mut Diagnostics) {
+    if !ordering::is_cancelled(prior.get("status").as_str()) {
+        return;
+    }
+    let cert_id = prior.get("cert_id").as_str().unwrap_or("?");
+    diags.warning(
+        format!("Order {cert_id} is CANCELLED at NicSRS"),
+        format!(
+            "NicSRS reports order {cert_id} as CANCELLED (status {}), so it will not be issued, or its \
+             certificate no longer works. This resource keeps it until you act: to order again, apply with \
+             -replace=<this resource's address> (a new paid order); to forget it, terraform state rm.",
+            prior.get("status").as_str().unwrap_or_default()
         ),
     );
 }
@@ -940,8 +1310,13 @@ fn report_outcome(ordered: &ordering::Ordered, diags: &mut Diagnostics) {
     }
 }
 
-/// Fills the attributes `/ssl/collect` reports: status and DCV records.
+/// Fills the attributes `/ssl/collect` reports: status, expiry and DCV
+/// records.
 fn set_order_fields(state: &mut Value, collected: nicsrs::CollectResponse) {
+    let expires_at = lifecycle::expires_at(&collected).map(lifecycle::rfc3339);
+    state.set("expires_at", Value::opt_string(expires_at));
+    let due_at = lifecycle::renewal_due_at(state.get("expires_at"), state.get("renew_before_days"));
+    state.set("renewal_due_at", due_at);
     let domain_info = state.get("domain_info").clone();
     state.set("status", Value::opt_string(collected.status));
     state.set(
@@ -972,7 +1347,13 @@ async fn refresh_from_order(
                     "Order {cert_id} is saved in the state, but reading its status and validation records                      failed: {error}. Run `terraform apply -refresh-only` (or the next plan) to read them again."
                 ),
             );
-            for name in ["status", "dcv_records", "dns_records"] {
+            for name in [
+                "status",
+                "dcv_records",
+                "dns_records",
+                "expires_at",
+                "renewal_due_at",
+            ] {
                 let known = dcv::without_unknowns(state.get(name));
                 state.set(name, known);
             }
@@ -1001,4 +1382,115 @@ fn dcv_changes(cert_id: &str, prior: &Value, planned: &Value) -> Vec<nicsrs::Upd
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn order(
+        apply_params: Option<serde_json::Value>,
+        dcv_list: Vec<nicsrs::DcvEntry>,
+    ) -> nicsrs::CollectResponse {
+        nicsrs::CollectResponse {
+            status: Some("PENDING".into()),
+            data: nicsrs::CollectData {
+                apply_params,
+                dcv_list,
+                ..nicsrs::CollectData::default()
+            },
+            ..nicsrs::CollectResponse::default()
+        }
+    }
+
+    fn params(renew_id: Option<&str>) -> serde_json::Value {
+        let mut params = json!({
+            "csr": "-----BEGIN CERTIFICATE REQUEST-----\nMII\n-----END CERTIFICATE REQUEST-----\n",
+            "server": "nginx",
+            "domainInfo": [
+                {"domainName": "example.com", "dcvMethod": "HTTP_CSR_HASH"},
+                {"domainName": "www.example.com", "dcvMethod": "EMAIL", "dcvEmail": "admin@example.com"}
+            ],
+            "Administrator": {"job": "CTO", "lastName": "Zhang", "organation": "Example Ltd"},
+            "tech": {"email": "tech@example.com"}
+        });
+        if let Some(renew_id) = renew_id {
+            params["renewId"] = json!(renew_id);
+            params["years"] = json!(2);
+        }
+        params
+    }
+
+    #[test]
+    fn an_import_reads_what_nicsrs_reports() {
+        // applyParams as a JSON string; dcvList says a method was changed since.
+        let changed = nicsrs::DcvEntry {
+            domain_name: Some("EXAMPLE.com".into()),
+            dcv_method: Some("CNAME_CSR_HASH".into()),
+            ..nicsrs::DcvEntry::default()
+        };
+        let collected = order(
+            Some(json!(params(Some("1234567")).to_string())),
+            vec![changed],
+        );
+        let state = imported_state("2611abc", None, &collected).expect("imported");
+        assert_eq!(state.get("renew_id"), &Value::from("1234567"));
+        assert_eq!(state.get("years"), &Value::Number(2.0));
+        assert_eq!(state.get("server"), &Value::from("nginx"));
+        assert_eq!(state.get("ref_id"), &Value::Null, "not reported");
+        let domains = state.get("domain_info").elements();
+        assert_eq!(domains[0].get("dcv_method"), &Value::from("CNAME_CSR_HASH"));
+        assert_eq!(
+            domains[1].get("dcv_email"),
+            &Value::from("admin@example.com")
+        );
+        let administrator = state.get("administrator");
+        assert_eq!(administrator.get("last_name"), &Value::from("Zhang"));
+        assert_eq!(
+            administrator.get("organization"),
+            &Value::from("Example Ltd")
+        );
+        assert_eq!(administrator.get("city"), &Value::Null);
+        assert_eq!(
+            state.get("tech").get("email"),
+            &Value::from("tech@example.com")
+        );
+        assert_eq!(state.get("finance"), &Value::Null);
+        assert_eq!(state.get("organization_info"), &Value::Null);
+    }
+
+    #[test]
+    fn an_import_never_guesses_which_certificate_an_order_renews() {
+        let unreported = order(Some(params(None)), vec![]);
+        let refused = imported_state("2611abc", None, &unreported).unwrap_err();
+        assert!(
+            refused.contains("cannot be told apart from an original"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains(r#"import it as "2611abc:RENEW_ID""#),
+            "{refused}"
+        );
+        // Named by the user: taken, and years left to the configuration.
+        let named = imported_state("2611abc", Some("1234567"), &unreported).expect("imported");
+        assert_eq!(named.get("renew_id"), &Value::from("1234567"));
+        assert_eq!(named.get("years"), &Value::Null);
+        // An original certificate: no submitted parameters.
+        let original = imported_state("1234567", None, &order(None, vec![])).unwrap_err();
+        assert!(
+            original.contains(r#"renew_id = "1234567" instead"#),
+            "{original}"
+        );
+        // Contradicting NicSRS, or naming itself.
+        let reported = order(Some(params(Some("1234567"))), vec![]);
+        let wrong = imported_state("2611abc", Some("7654321"), &reported).unwrap_err();
+        assert!(
+            wrong.contains("renews certificate 1234567, not 7654321"),
+            "{wrong}"
+        );
+        let itself = imported_state("2611abc", Some("2611abc"), &unreported).unwrap_err();
+        assert!(itself.contains("cannot renew itself"), "{itself}");
+    }
 }

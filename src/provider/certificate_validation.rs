@@ -59,7 +59,8 @@ pub fn schema() -> Schema {
             Block::new("How long to wait.").attribute(Attribute::optional(
                 "create",
                 Type::String,
-                "How long create waits for issuance, e.g. `45m` or `1h30m`. Default `30m`.",
+                "How long create waits for issuance, in Go's duration syntax: e.g. `45m`, `1h30m`, `1.5h`, \
+                 `90s` (units `h`, `m`, `s`, `ms`, `us`, `ns`). Default `30m`.",
             )),
         )),
     )
@@ -303,34 +304,72 @@ fn pending_report(collected: &nicsrs::CollectResponse) -> String {
     }
 }
 
-/// Go-style durations as Terraform users write them: `45m`, `1h30m`, `90s`.
+/// Durations in Go's syntax, as Terraform users write `timeouts`: a
+/// sequence of decimal numbers, each with a unit (`h`, `m`, `s`, `ms`, `us`
+/// or `µs`, `ns`): `45m`, `1h30m`, `1.5h`, `500ms`. A timeout must be
+/// longer than zero.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let invalid =
-        || format!("{text:?} is not a duration; write e.g. \"45m\", \"1h30m\" or \"90s\".");
-    let mut total = 0u64;
-    let mut digits = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(invalid()),
+    const EXAMPLES: &str =
+        "write e.g. \"45m\", \"1h30m\", \"1.5h\" or \"500ms\" (units h, m, s, ms, us, ns)";
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(format!("the duration is empty; {EXAMPLES}."));
+    }
+    let not_positive =
+        || format!("{text:?} is not longer than zero; a timeout must be, e.g. \"30m\".");
+    let (negative, mut rest) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    if rest == "0" {
+        return Err(not_positive());
+    }
+    let mut nanos = 0f64;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(number_end);
+        let value: f64 = match number.parse() {
+            Ok(value) if !number.starts_with('.') || number.len() > 1 => value,
+            _ => return Err(format!("{text:?} is not a duration; {EXAMPLES}.")),
         };
-        let n: u64 = digits.parse().map_err(|_| invalid())?;
-        total = total.saturating_add(n.saturating_mul(unit));
-        digits.clear();
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let per_unit = match unit {
+            "h" => 3600e9,
+            "m" => 60e9,
+            "s" => 1e9,
+            "ms" => 1e6,
+            "us" | "µs" | "μs" => 1e3,
+            "ns" => 1.0,
+            "" => {
+                return Err(format!(
+                    "{text:?} has a number without a unit; write e.g. \"{number}m\" or \"{number}s\"."
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "{text:?} uses the unit {unit:?}, which is not one of h, m, s, ms, us, ns; {EXAMPLES}."
+                ))
+            }
+        };
+        nanos += value * per_unit;
+        rest = after;
     }
-    if !digits.is_empty() || total == 0 {
-        return Err(invalid());
+    if negative || nanos < 1.0 {
+        return Err(not_positive());
     }
-    Ok(Duration::from_secs(total))
+    Duration::try_from_secs_f64(nanos / 1e9)
+        .map_err(|_| format!("{text:?} is too long for a timeout; {EXAMPLES}."))
 }
 
 fn format_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
+    }
     let s = d.as_secs();
     match (s / 3600, (s % 3600) / 60, s % 60) {
         (0, 0, s) => format!("{s}s"),
@@ -346,12 +385,38 @@ mod tests {
 
     #[test]
     fn durations_parse_like_terraform_timeouts() {
-        assert_eq!(parse_duration("45m"), Ok(Duration::from_secs(2700)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        for bad in ["", "10", "m", "1d", "-5m", "0s"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        for (text, expected) in [
+            ("45m", Duration::from_secs(2700)),
+            ("1h30m", Duration::from_secs(5400)),
+            ("90s", Duration::from_secs(90)),
+            ("1.5h", Duration::from_secs(5400)),
+            ("500ms", Duration::from_millis(500)),
+            ("2m0.5s", Duration::from_millis(120_500)),
+            ("+10s", Duration::from_secs(10)),
+            ("1500us", Duration::from_micros(1500)),
+            ("1µs", Duration::from_micros(1)),
+            (" 3h ", Duration::from_secs(10_800)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(expected), "{text:?}");
+        }
+        for (bad, says) in [
+            ("", "the duration is empty"),
+            ("10", "number without a unit; write e.g. \"10m\""),
+            ("m", "is not a duration"),
+            (".m", "is not a duration"),
+            ("1..5h", "is not a duration"),
+            (
+                "1d",
+                "the unit \"d\", which is not one of h, m, s, ms, us, ns",
+            ),
+            ("-5m", "not longer than zero"),
+            ("0s", "not longer than zero"),
+            ("0", "not longer than zero"),
+        ] {
+            let problem = parse_duration(bad).expect_err(bad);
+            assert!(problem.contains(says), "{bad:?}: {problem}");
         }
         assert_eq!(format_duration(Duration::from_secs(2700)), "45m");
+        assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
     }
 }

@@ -4,7 +4,7 @@
 use crate::nicsrs;
 use crate::plugin::Value;
 
-use super::contact::to_contact;
+use super::contact::{to_contact, CONTACT_FIELDS};
 
 fn string(value: &Value, name: &str) -> Option<String> {
     value.get(name).as_str().map(str::to_string)
@@ -111,4 +111,108 @@ pub fn renew_request(planned: &Value) -> Result<nicsrs::RenewRequest, NotReady> 
             tech: optional_contact("tech"),
         },
     })
+}
+
+/// A JSON scalar as text (NicSRS sends numbers as numbers or strings).
+fn json_text(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A contact block from a contact object of the renew call (`Administrator`,
+/// `finance`, `tech`), reading `organation` where `organization` is missing.
+fn contact_value(wire: &serde_json::Map<String, serde_json::Value>) -> Value {
+    let wire_names = nicsrs::Contact::default().fields().map(|(name, _)| name);
+    Value::object(
+        CONTACT_FIELDS
+            .iter()
+            .zip(wire_names)
+            .map(|((name, _), wire_name)| {
+                let mut text = json_text(wire.get(wire_name));
+                if wire_name == "organization" && text.is_none() {
+                    text = json_text(wire.get("organation"));
+                }
+                (*name, Value::opt_string(text))
+            }),
+    )
+}
+
+/// The arguments of an existing order, for import: what it was ordered with
+/// (`applyParams`, the submitted parameters) and each domain's current
+/// validation method (`dcvList`, which `updateDCV` changes). `renew_id` and
+/// `years` are set only when NicSRS reports them. The error names what the
+/// order does not report.
+pub fn set_order_arguments(
+    params: &serde_json::Map<String, serde_json::Value>,
+    dcv_list: &[nicsrs::DcvEntry],
+    state: &mut Value,
+) -> Result<(), &'static str> {
+    let text = |name: &str| json_text(params.get(name)).filter(|t| !t.trim().is_empty());
+    let object = |name: &str| params.get(name).and_then(serde_json::Value::as_object);
+    state.set("csr", text("csr").ok_or("csr")?.into());
+    state.set("server", text("server").ok_or("server")?.into());
+    state.set("unique_value", Value::opt_string(text("uniqueValue")));
+    if let Some(renew_id) = text("renewId") {
+        state.set("renew_id", renew_id.into());
+    }
+    if let Some(years) = text("years").and_then(|y| y.parse::<f64>().ok()) {
+        state.set("years", Value::Number(years));
+    }
+    let domains = params
+        .get("domainInfo")
+        .and_then(serde_json::Value::as_array)
+        .filter(|d| !d.is_empty())
+        .ok_or("domainInfo")?;
+    let mut domain_info = Vec::new();
+    for domain in domains {
+        let domain = domain.as_object().ok_or("domainInfo")?;
+        let name = json_text(domain.get("domainName")).ok_or("domainInfo.domainName")?;
+        let current = dcv_list.iter().find(|entry| {
+            entry
+                .domain_name
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(&name))
+        });
+        let (method, email) = match current {
+            Some(entry) if entry.dcv_method.is_some() => {
+                (entry.dcv_method.clone(), entry.dcv_email.clone())
+            }
+            _ => (
+                json_text(domain.get("dcvMethod")),
+                json_text(domain.get("dcvEmail")),
+            ),
+        };
+        domain_info.push(Value::object([
+            ("domain_name", name.into()),
+            ("dcv_method", method.ok_or("domainInfo.dcvMethod")?.into()),
+            (
+                "dcv_email",
+                Value::opt_string(email.filter(|e| !e.is_empty())),
+            ),
+        ]));
+    }
+    state.set("domain_info", Value::List(domain_info));
+    let organization = object("organizationInfo").map_or(Value::Null, |o| {
+        Value::object(
+            [
+                ("name", "organizationName"),
+                ("city", "organizationCity"),
+                ("mobile", "organizationMobile"),
+                ("address", "organizationAddress"),
+                ("country", "organizationCountry"),
+                ("post_code", "organizationPostCode"),
+            ]
+            .map(|(name, wire)| (name, Value::opt_string(json_text(o.get(wire))))),
+        )
+    });
+    state.set("organization_info", organization);
+    let administrator = object("Administrator").ok_or("Administrator")?;
+    state.set("administrator", contact_value(administrator));
+    for (name, wire) in [("finance", "finance"), ("tech", "tech")] {
+        state.set(name, object(wire).map_or(Value::Null, contact_value));
+    }
+    Ok(())
 }

@@ -238,6 +238,46 @@ pub fn dns_records(domain_info: &Value, collected: &CollectData) -> Value {
     Value::Map(map)
 }
 
+/// The domains behind each `dns_records` key, with their methods and
+/// e-mails.
+fn domains_by_key(domain_info: &Value) -> BTreeMap<String, Vec<(String, Value, Value)>> {
+    let mut by_key: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    for (domain, _, block) in domains(domain_info) {
+        by_key
+            .entry(base_domain(domain).to_ascii_lowercase())
+            .or_default()
+            .push((
+                domain.to_ascii_lowercase(),
+                block.get("dcv_method").clone(),
+                block.get("dcv_email").clone(),
+            ));
+    }
+    by_key
+}
+
+/// An in-place change of some domains' validation keeps the planned DNS
+/// records of the other domains known: a CSR-hash CNAME record (Sectigo)
+/// follows from the CSR, which an in-place change keeps, so the order's
+/// new material carries the same record. TXT tokens (DigiCert) may be
+/// issued anew and stay unknown.
+pub fn keep_unaffected_dns_records(prior: &Value, planned: &mut Value) {
+    let before = domains_by_key(prior.get("domain_info"));
+    let after = domains_by_key(planned.get("domain_info"));
+    let prior_records = prior.get("dns_records");
+    let Some(Value::Map(records)) = planned.get_mut("dns_records") else {
+        return;
+    };
+    for (key, record) in records.iter_mut() {
+        let old = prior_records.get(key);
+        let stable = old.get("type").as_str() == Some("CNAME")
+            && !old.get("value").is_null()
+            && old.is_wholly_known();
+        if stable && before.get(key) == after.get(key) {
+            *record = old.clone();
+        }
+    }
+}
+
 /// What apply stores when the order exists but its material could not be
 /// read: the plan's known parts, with every unknown left null.
 pub fn without_unknowns(value: &Value) -> Value {
@@ -279,6 +319,48 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_method_change_keeps_the_other_domains_cname_records_known() {
+        let state = |items: &[(&str, &str)], record_type: &str| {
+            let info = domain_info(items);
+            let mut data = collected();
+            data.dcv.dcv_dns_type = Some(record_type.into());
+            Value::object([
+                ("dns_records", dns_records(&info, &data)),
+                ("domain_info", info),
+            ])
+        };
+        let before = [
+            ("example.com", DNS_METHOD),
+            ("www.example.com", "HTTP_CSR_HASH"),
+        ];
+        let after = [("example.com", DNS_METHOD), ("www.example.com", DNS_METHOD)];
+        let prior = state(&before, "CNAME");
+        let mut planned = Value::object([
+            ("domain_info", domain_info(&after)),
+            ("dns_records", planned_dns_records(&domain_info(&after))),
+        ]);
+        keep_unaffected_dns_records(&prior, &mut planned);
+        let records = planned.get("dns_records");
+        assert_eq!(
+            records.get("example.com"),
+            prior.get("dns_records").get("example.com")
+        );
+        assert!(records.get("example.com").is_wholly_known());
+        assert_eq!(records.get("www.example.com").get("value"), &Value::Unknown);
+        // A TXT token (DigiCert) may be issued anew: it stays unknown.
+        let txt = state(&before, "TXT");
+        let mut planned = Value::object([
+            ("domain_info", domain_info(&after)),
+            ("dns_records", planned_dns_records(&domain_info(&after))),
+        ]);
+        keep_unaffected_dns_records(&txt, &mut planned);
+        assert_eq!(
+            planned.get("dns_records").get("example.com").get("value"),
+            &Value::Unknown
+        );
     }
 
     fn collected() -> CollectData {

@@ -8,6 +8,7 @@ mod contact;
 mod convert;
 mod dcv;
 mod issued;
+mod lifecycle;
 #[cfg(test)]
 mod rules_agreement;
 
@@ -32,6 +33,9 @@ pub struct Settings {
     /// `None` until a resource needs it: `terraform validate` works without one.
     pub api_token: Option<String>,
     pub timeout: Duration,
+    /// Whether a planned renewal checks NicSRS's 90-day window (resources
+    /// may override it).
+    pub check_renewal_window: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -40,6 +44,7 @@ impl std::fmt::Debug for Settings {
             .field("base_url", &self.base_url)
             .field("api_token", &self.api_token.as_ref().map(|_| "***"))
             .field("timeout", &self.timeout)
+            .field("check_renewal_window", &self.check_renewal_window)
             .finish()
     }
 }
@@ -134,6 +139,14 @@ impl Shared {
         }
     }
 
+    /// The provider block's `check_renewal_window` (on unless switched off).
+    pub fn checks_renewal_window(&self) -> bool {
+        match self.configuration() {
+            Configuration::Ready(settings) => settings.check_renewal_window,
+            _ => true,
+        }
+    }
+
     pub fn configuration(&self) -> Configuration {
         self.configuration
             .read()
@@ -219,6 +232,14 @@ fn provider_schema() -> Schema {
                 "request_timeout_seconds",
                 Type::Number,
                 "How long one API request may take, in seconds (1 to 3600). Defaults to 60.",
+            ))
+            .attribute(Attribute::optional(
+                "check_renewal_window",
+                Type::Bool,
+                "Whether planning a new `nicsrs_certificate_renewal` checks that the renewed certificate \
+                 expires within 90 days, the window in which NicSRS accepts a renewal (the plan fails \
+                 otherwise, naming the date the window opens). Defaults to true; set false for products \
+                 whose window differs. A resource's own `check_renewal_window` wins over this.",
             )),
     )
 }
@@ -509,6 +530,7 @@ fn resolve(
         base_url: base_url.trim_end_matches('/').to_string(),
         api_token,
         timeout,
+        check_renewal_window: config.get("check_renewal_window").as_bool() != Some(false),
     })
 }
 
@@ -521,6 +543,7 @@ mod tests {
             ("api_token", token),
             ("base_url", url),
             ("request_timeout_seconds", timeout),
+            ("check_renewal_window", Value::Null),
         ])
     }
 
@@ -542,6 +565,7 @@ mod tests {
         assert_eq!(s.api_token.as_deref(), Some("env-token"));
         assert_eq!(s.base_url, "http://127.0.0.1:9");
         assert_eq!(s.timeout, Duration::from_secs(60));
+        assert!(s.check_renewal_window, "on unless switched off");
         assert!(diags.is_empty());
         assert!(
             !format!("{s:?}").contains("env-token"),
@@ -563,6 +587,12 @@ mod tests {
         assert_eq!(s.api_token.as_deref(), Some("cfg-token"));
         assert_eq!(s.base_url, "https://example.test");
         assert_eq!(s.timeout, Duration::from_secs(5));
+        let mut off = cfg.clone();
+        off.set("check_renewal_window", Value::Bool(false));
+        let Configuration::Ready(s) = resolve(&off, |_| None, &mut Diagnostics::new()) else {
+            panic!("expected a ready configuration");
+        };
+        assert!(!s.check_renewal_window);
     }
 
     #[test]

@@ -19,8 +19,8 @@ use super::faults::Fault;
 use super::rules::{self, FieldErrors};
 use super::store::{dcv_material, Brand, Order, OrderStatus, Validation};
 use super::{admin, lock, App};
-use crate::nicsrs::codes;
 use crate::nicsrs::types::{format_api_datetime, ApiErrors, DcvMethod, Envelope};
+use crate::nicsrs::{codes, server_time};
 
 /// The whole router: `/ssl/*` behind the fault layer, then `/sandbox/*`.
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -32,7 +32,19 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/ssl/updateDCV", post(update_dcv))
         .layer(middleware::from_fn_with_state(app.clone(), inject_faults))
         .merge(admin::router())
+        .layer(middleware::from_fn_with_state(app.clone(), server_date))
         .with_state(app)
+}
+
+/// Every answer's `Date` is the sandbox's clock, as a real server's is its
+/// own: clients that take "now" from NicSRS follow a moved sandbox clock.
+async fn server_date(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let date = server_time::format_http_date(app.store().now());
+    if let Ok(value) = header::HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
 }
 
 /// An envelope answer (always HTTP 200, as NicSRS).
@@ -171,7 +183,7 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
     }
     let end = target.end_date.unwrap_or(now);
     let days_left = (end - now).whole_days();
-    if days_left > codes::RENEWAL_WINDOW_DAYS {
+    if now < codes::renewal_opens(end) {
         return message(
             codes::RENEW_NOT_ALLOWED_CODE,
             format!(
@@ -230,7 +242,7 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
         collect_count: 0,
         vendor_id: format!("{}", 1_000_000 + seq),
         raw_form,
-        params: Some(Value::Object(valid.params.clone())),
+        params: Some(Value::Object(apply_params(&valid))),
     };
     store.state.orders.insert(cert_id.clone(), order);
     if app.auto_validate_after == Some(0) {
@@ -254,6 +266,17 @@ async fn renew(State(app): State<Arc<App>>, form: FormResult) -> Response {
         m.insert("applyTime".into(), Value::String(format_api_datetime(now)));
     }
     ok(data)
+}
+
+/// What `collect` reports as `applyParams`: the submitted parameters,
+/// `params` with the call's `renewId` and `years`. *Inferred*: the real API
+/// is not known to report `renewId` and `years` (clients must cope without
+/// them); the sandbox does, so the code that reads them is exercised.
+fn apply_params(valid: &rules::ValidRenew) -> serde_json::Map<String, Value> {
+    let mut params = valid.params.clone();
+    params.insert("renewId".into(), Value::String(valid.renew_id.clone()));
+    params.insert("years".into(), json!(valid.years));
+    params
 }
 
 /// `POST /ssl/collect`.

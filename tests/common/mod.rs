@@ -2,6 +2,7 @@
 //! provider built by cargo (through `dev_overrides`, no `terraform init`),
 //! and a private working directory per test.
 
+pub mod crash;
 pub mod sandbox;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,1 @@
+../dns-cname-validation/sandbox/create_dns_records.py
