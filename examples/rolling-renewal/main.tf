@@ -10,6 +10,8 @@
 # aws_route53_record with for_each (see ../dns-cname-validation/route53).
 
 terraform {
+  # terraform_data (the DNS step) exists from Terraform 1.4.
+  required_version = ">= 1.4"
   required_providers {
     nicsrs = { source = "nicsrs/nicsrs" }
   }
