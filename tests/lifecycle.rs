@@ -152,7 +152,8 @@ fn rolling_example(sandbox_args: &[&str]) -> (Sandbox, Workspace, bool) {
             .expect("the example's DNS step");
         let end = start + main[start..].find("\n}\n").expect("its end") + 3;
         let without = format!("{}{}", &main[..start], &main[end..])
-            .replace("  depends_on = [terraform_data.dns_record]\n", "");
+            .replace("  depends_on = [terraform_data.dns_record]\n", "")
+            .replace("  required_version = \">= 1.4\"\n", "");
         ws.write("main.tf", &without);
     }
     (sandbox, ws, dns_step)
