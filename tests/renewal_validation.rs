@@ -49,14 +49,18 @@ fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
         serde_json::json!({"counts": {}}),
         "bad input must never reach the API"
     );
-    let shown: String = to
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .chars()
-        .take(60)
-        .collect();
+    // The changed text, on one line; long ones keep their start and end.
+    let flat = to.split_whitespace().collect::<Vec<_>>().join(" ");
+    let chars: Vec<char> = flat.chars().collect();
+    let shown = match chars.len() {
+        0 => "(argument removed)".to_string(),
+        n if n > 70 => format!(
+            "{} … {}",
+            chars[..40].iter().collect::<String>(),
+            chars[n - 26..].iter().collect::<String>()
+        ),
+        _ => flat,
+    };
     crate::common::record(
         nicsrs_provider::sandbox::reliability::Kind::BadInput,
         &format!("{title}: {shown}"),

@@ -170,10 +170,12 @@ async fn redirects_are_never_followed_and_leave_a_renewal_unresolved() {
         let collect = client.collect("x").await.expect_err("a redirect");
         assert!(matches!(collect, Error::HttpStatus { status: s, .. } if s == status));
     }
-    assert_eq!(
-        elsewhere_hits.load(Ordering::SeqCst),
-        0,
-        "nothing reached the redirect target"
+    let reached = elsewhere_hits.load(Ordering::SeqCst) as u64;
+    assert_eq!(reached, 0, "nothing reached the redirect target");
+    record(
+        "redirects (301, 302, 303, 307, 308) to another host; orders = requests that reached it",
+        (0, reached),
+        &[],
     );
 }
 
@@ -249,6 +251,11 @@ async fn a_rate_limited_read_waits_as_asked_and_says_why_when_it_gives_up() {
     assert!(text.contains("rate limit"), "{text}");
     assert!(text.contains("asked to wait 600 s"), "{text}");
     assert!(text.contains("-parallelism"), "{text}");
+    record(
+        "429 with Retry-After: 2 s (waited), then 600 s (refused)",
+        (0, 0),
+        &[&text],
+    );
 }
 
 #[tokio::test]
