@@ -12,7 +12,7 @@ use crate::plugin::{
     Type, Value,
 };
 
-use super::contact::{contact_block, validate_contact};
+use super::contact::{contact_block, validate_contact, validate_fields};
 use super::lifecycle::{self, Due};
 use super::{convert, dcv, refresh_order, IfMissing, Refresh, Shared};
 
@@ -665,9 +665,10 @@ pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
             }
         }
     }
-    validate_organization(
+    validate_fields(
         config.get("organization_info"),
         &at("organization_info"),
+        &["name", "city", "mobile", "address", "country", "post_code"],
         diags,
     );
     for contact in ["administrator", "finance", "tech"] {
@@ -684,28 +685,6 @@ fn report(
 ) {
     if let Err(problem) = outcome {
         diags.attribute_error(path, title, problem);
-    }
-}
-
-/// The organization's fields: text the API can store, and its country code.
-fn validate_organization(block: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    for name in ["name", "city", "mobile", "address", "country", "post_code"] {
-        let Some(value) = block.get(name).as_str() else {
-            continue;
-        };
-        let label = format!("{path}.{name}");
-        let outcome = rules::text(&label, value).and_then(|()| match name {
-            "country" => rules::country(&label, value),
-            "mobile" => rules::mobile(&label, value),
-            _ => Ok(()),
-        });
-        if let Err(problem) = outcome {
-            diags.attribute_error(
-                path.clone().attribute(name),
-                format!("Invalid {name}"),
-                problem,
-            );
-        }
     }
 }
 

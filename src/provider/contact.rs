@@ -36,15 +36,26 @@ pub fn contact_block(description: &str, required: bool) -> Block {
     }))
 }
 
-/// Checks what is set, with the rules the API applies: text it can store,
-/// the e-mail address, the phone number, the country code.
+/// Checks what is set, with the rules the API applies.
 pub fn validate_contact(block: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    for (name, _) in CONTACT_FIELDS {
+    validate_fields(block, path, &CONTACT_FIELDS.map(|(name, _)| name), diags);
+}
+
+/// The fields `names` of a contact or organization block, as far as they
+/// are set: text the API can store, and by name the e-mail address, the
+/// phone number and the country code.
+pub fn validate_fields(
+    block: &Value,
+    path: &AttributePath,
+    names: &[&str],
+    diags: &mut Diagnostics,
+) {
+    for name in names {
         let Some(value) = block.get(name).as_str() else {
             continue;
         };
         let label = format!("{path}.{name}");
-        let outcome = rules::text(&label, value).and_then(|()| match name {
+        let outcome = rules::text(&label, value).and_then(|()| match *name {
             "email" => rules::email(&label, value),
             "country" => rules::country(&label, value),
             "mobile" => rules::mobile(&label, value),
@@ -52,7 +63,7 @@ pub fn validate_contact(block: &Value, path: &AttributePath, diags: &mut Diagnos
         });
         if let Err(problem) = outcome {
             let title = if value.trim().is_empty() {
-                "Empty contact field".to_string()
+                "Empty field".to_string()
             } else {
                 format!("Invalid {name}")
             };
