@@ -30,6 +30,8 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The provider binary's `main`.
 pub fn serve<P: Provider>(provider: P) -> ExitCode {
+    // Read first: Terraform may be gone by the time the server is up.
+    let parent = std::os::unix::process::parent_id();
     let cookie = std::env::var(handshake::MAGIC_COOKIE_KEY).ok();
     if !handshake::started_by_terraform(cookie.as_deref()) {
         eprintln!("{}", handshake::RUN_BY_HAND_MESSAGE);
@@ -52,7 +54,7 @@ pub fn serve<P: Provider>(provider: P) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(Arc::new(provider))) {
+    match runtime.block_on(run(Arc::new(provider), parent)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             log::error!("{message}");
@@ -62,7 +64,7 @@ pub fn serve<P: Provider>(provider: P) -> ExitCode {
     }
 }
 
-async fn run(provider: Arc<dyn Provider>) -> Result<(), String> {
+async fn run(provider: Arc<dyn Provider>, parent: u32) -> Result<(), String> {
     ignore_sigint()?;
     let mut sigterm =
         signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
@@ -114,7 +116,7 @@ async fn run(provider: Arc<dyn Provider>) -> Result<(), String> {
         result = &mut server => result.map_err(|e| format!("gRPC server failed: {e}"))?,
         _ = shutdown.notified() => stop_gracefully(graceful_tx, server).await,
         _ = sigterm.recv() => stop_gracefully(graceful_tx, server).await,
-        parent = parent_gone() => {
+        () = parent_gone(parent) => {
             log::warn!("Terraform (process {parent}) is gone; stopping");
             stop_gracefully(graceful_tx, server).await
         }
@@ -123,18 +125,14 @@ async fn run(provider: Arc<dyn Provider>) -> Result<(), String> {
     Ok(())
 }
 
-/// Resolves (with the old parent's pid) once the process that started us
-/// has died: a SIGKILLed Terraform never says Shutdown, and an orphaned
-/// provider would linger with requests in flight. Orphans are re-parented,
-/// so a changed parent pid is the sign.
-async fn parent_gone() -> u32 {
+/// Resolves once `parent`, the process that started us, has died: a
+/// SIGKILLed Terraform never says Shutdown, and an orphaned provider would
+/// linger with requests in flight. Orphans are re-parented, so a parent pid
+/// other than the one read at start is the sign.
+async fn parent_gone(parent: u32) {
     const POLL: Duration = Duration::from_millis(250);
-    let parent = std::os::unix::process::parent_id();
-    loop {
+    while std::os::unix::process::parent_id() == parent {
         tokio::time::sleep(POLL).await;
-        if std::os::unix::process::parent_id() != parent {
-            return parent;
-        }
     }
 }
 
