@@ -31,6 +31,9 @@ for tool in python3 openssl /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "error: bench/run.sh needs $tool" >&2; exit 1; }
 done
 
+# What is measured: the commit, and whether src/ differs from it, when built.
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo ' + uncommitted changes')"
+
 echo "==> cargo build --release --bins" >&2
 build_start=$(date +%s)
 cargo build --release --bins --locked >&2
@@ -49,7 +52,7 @@ cpu_model="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 block="$(cat <<BLOCK
 <!-- bench:begin (written by bench/run.sh; edit outside the markers) -->
 Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores (${cpu_model:-unknown CPU}), $(uname -sr),
-${terraform_version} (in-process launcher of scripts/terraform.sh), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes in src/');
+${terraform_version} (in-process launcher of scripts/terraform.sh), commit ${commit};
 release build took ${build_seconds} s (0 s means it was already up to date); whole runs at -parallelism=10.
 
 ${table}
