@@ -13,8 +13,9 @@
 //! signature, the handshake's key exchange and randoms) uses ring, which
 //! reads the kernel's `getrandom`. aws-lc-rs seeds its own generator the
 //! first time it is asked for a random number by sampling CPU timing jitter,
-//! which cost about 20 ms of CPU in every provider process (bench/RESULTS.md);
-//! verifying a signature asks it for none.
+//! which took 22 ms (quiet machine) to 75 ms (median, loaded 2-core machine)
+//! of every provider's start-up (bench/RESULTS.md); verifying a signature
+//! asks it for none.
 
 use std::sync::Arc;
 
