@@ -3,11 +3,19 @@
 //! it in the handshake line, and accept only connections that present
 //! exactly Terraform's certificate.
 //!
-//! Terraform's certificate is ECDSA P-521 and flagged as a CA. rustls' ring
-//! provider cannot verify P-521, and the standard WebPKI client verifier
-//! refuses a CA certificate used as an end entity; so we use the aws-lc-rs
-//! provider and [`PinnedClientCert`], which compares the certificate byte for
-//! byte and still checks the handshake signature.
+//! Terraform's certificate is ECDSA P-521 and flagged as a CA. ring cannot
+//! verify P-521, and the standard WebPKI client verifier refuses a CA
+//! certificate used as an end entity; so signatures are verified with
+//! aws-lc-rs's algorithms and [`PinnedClientCert`] compares the certificate
+//! byte for byte and still checks the handshake signature.
+//!
+//! Everything that needs random numbers (our key, the certificate's
+//! signature, the handshake's key exchange and randoms) uses ring, which
+//! reads the kernel's `getrandom`. aws-lc-rs seeds its own generator the
+//! first time it is asked for a random number by sampling CPU timing jitter,
+//! which took 22 ms (quiet machine) to 75 ms (median, loaded 2-core machine)
+//! of every provider's start-up (bench/RESULTS.md); verifying a signature
+//! asks it for none.
 
 use std::sync::Arc;
 
@@ -30,11 +38,12 @@ impl ServerIdentity {
     /// own template, with a key that is quick to make).
     pub fn generate() -> Result<ServerIdentity, String> {
         use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
             KeyUsagePurpose,
         };
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-            .map_err(|e| format!("cannot generate the server key: {e}"))?;
+        let started = std::time::Instant::now();
+        let key = RingP256Key::generate()?;
+        let key_made = started.elapsed();
         let mut params = CertificateParams::new(vec!["localhost".to_string()])
             .map_err(|e| format!("invalid certificate name: {e}"))?;
         params
@@ -60,9 +69,14 @@ impl ServerIdentity {
         let cert = params
             .self_signed(&key)
             .map_err(|e| format!("cannot sign the server certificate: {e}"))?;
+        log::debug!(
+            "AutoMTLS: server key made in {} µs, certificate signed in {} µs",
+            key_made.as_micros(),
+            (started.elapsed() - key_made).as_micros()
+        );
         Ok(ServerIdentity {
             cert: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            key: PrivatePkcs8KeyDer::from(key.pkcs8),
         })
     }
 
@@ -71,8 +85,58 @@ impl ServerIdentity {
     }
 }
 
+/// A P-256 key made and used with ring, so that rcgen signs our certificate
+/// without touching aws-lc-rs's random number generator.
+struct RingP256Key {
+    pair: ring::signature::EcdsaKeyPair,
+    pkcs8: Vec<u8>,
+    rng: ring::rand::SystemRandom,
+}
+
+impl RingP256Key {
+    fn generate() -> Result<RingP256Key, String> {
+        use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING as ALG};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ALG, &rng)
+            .map_err(|e| format!("cannot generate the server key: {e}"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ALG, pkcs8.as_ref(), &rng)
+            .map_err(|e| format!("cannot load the server key: {e}"))?;
+        Ok(RingP256Key {
+            pair,
+            pkcs8: pkcs8.as_ref().to_vec(),
+            rng,
+        })
+    }
+}
+
+impl rcgen::PublicKeyData for RingP256Key {
+    fn der_bytes(&self) -> &[u8] {
+        use ring::signature::KeyPair as _;
+        self.pair.public_key().as_ref()
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for RingP256Key {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.pair
+            .sign(&self.rng, msg)
+            .map(|signature| signature.as_ref().to_vec())
+            .map_err(|_| rcgen::Error::RingUnspecified)
+    }
+}
+
+/// ring's provider (key exchange, ciphers, randoms, our key) with aws-lc-rs's
+/// signature verification, the only one that knows P-521.
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(CryptoProvider {
+        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
+    })
 }
 
 /// The TLS configuration for AutoMTLS: our identity, Terraform's pinned
@@ -82,9 +146,12 @@ pub fn server_config(
     identity: &ServerIdentity,
     client_cert_pem: &str,
 ) -> Result<Arc<ServerConfig>, String> {
+    let started = std::time::Instant::now();
     let provider = provider();
+    let provider_made = started.elapsed();
     let verifier =
         PinnedClientCert::from_pem(client_cert_pem, provider.signature_verification_algorithms)?;
+    let pem_parsed = started.elapsed();
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup failed: {e}"))?
@@ -95,6 +162,13 @@ pub fn server_config(
         )
         .map_err(|e| format!("TLS setup failed: {e}"))?;
     config.alpn_protocols = vec![b"h2".to_vec()];
+    log::debug!(
+        "AutoMTLS: crypto provider {} µs, PLUGIN_CLIENT_CERT parsed in {} µs, TLS configuration \
+         built in {} µs",
+        provider_made.as_micros(),
+        (pem_parsed - provider_made).as_micros(),
+        (started.elapsed() - pem_parsed).as_micros()
+    );
     Ok(Arc::new(config))
 }
 
@@ -244,7 +318,8 @@ mod tests {
             stream.flush().await.map_err(|e| e.to_string())?;
             Ok::<_, String>(alpn.unwrap_or_default())
         });
-        let provider = provider();
+        // The client signs with a P-521 key, as Terraform does: ring cannot.
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .unwrap()
