@@ -16,17 +16,6 @@ fn with_renewal(provider_block: &str) -> Workspace {
 }
 
 #[test]
-fn validate_works_without_a_token() {
-    let ws = with_renewal(r#"provider "nicsrs" { base_url = "http://127.0.0.1:9" }"#);
-    let run = ws.terraform(&["validate"]).success();
-    assert!(
-        run.stdout.contains("The configuration is valid"),
-        "{}",
-        run.output()
-    );
-}
-
-#[test]
 fn schema_lists_the_provider_arguments_with_the_token_sensitive() {
     let ws = Workspace::new("");
     let run = ws.terraform(&["providers", "schema", "-json"]).success();
@@ -56,20 +45,6 @@ fn a_wrong_type_is_reported_by_terraform_at_the_attribute() {
         run.stderr.contains("Incorrect attribute value type"),
         "{}",
         run.output()
-    );
-}
-
-#[test]
-fn provider_validation_points_at_the_bad_argument() {
-    let ws = with_renewal(r#"provider "nicsrs" { base_url = "http://portal.nicsrs.com" }"#);
-    let run = ws.terraform(&["validate"]).failure();
-    let output = run.output();
-    assert!(output.contains("Invalid base_url"), "{output}");
-    assert!(output.contains("unencrypted"), "{output}");
-    // Terraform quotes the offending line when the diagnostic has a path.
-    assert!(
-        output.contains(r#"base_url = "http://portal.nicsrs.com""#),
-        "{output}"
     );
 }
 

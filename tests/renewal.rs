@@ -365,20 +365,6 @@ fn generated_configuration_of_an_import_plans_no_changes() {
 }
 
 #[test]
-fn bad_input_never_reaches_the_api() {
-    let sandbox = sandbox();
-    let ws = workspace(&sandbox, &full_config(7, "HTTPS_CSR_HASH", ""));
-    let run = ws.terraform(&["apply", "-auto-approve"]).failure();
-    assert!(run.output().contains("Invalid years"), "{}", run.output());
-    assert_eq!(
-        sandbox.get("/sandbox/requests"),
-        serde_json::json!({"counts": {}}),
-        "no /ssl/ request may be sent"
-    );
-    assert!(sandbox.orders().is_empty());
-}
-
-#[test]
 fn api_errors_surface_with_the_apis_message() {
     let sandbox = sandbox();
     sandbox.set_faults(serde_json::json!([

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod schema;
 mod serve;
 mod services;
+pub mod testing;
 pub mod tls;
 pub mod value;
 

@@ -7,6 +7,8 @@ pub mod certificate_validation;
 mod contact;
 mod convert;
 mod dcv;
+#[cfg(test)]
+mod inprocess_tests;
 mod issued;
 mod lifecycle;
 #[cfg(test)]
