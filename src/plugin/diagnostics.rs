@@ -13,7 +13,8 @@ pub enum Severity {
 }
 
 /// One step into a value: an attribute, a map key, or a list index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Ordered so replace paths can be sorted (indexes numerically).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     Attribute(String),
     Key(String),
@@ -21,7 +22,7 @@ pub enum Step {
 }
 
 /// A path from the resource's top-level object to one attribute.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AttributePath(pub Vec<Step>);
 
 impl AttributePath {

@@ -109,6 +109,10 @@ pub struct NestedBlock {
     pub min_items: i64,
     pub max_items: i64,
     pub requires_replace: bool,
+    /// For a list block: the attribute that identifies an element (such
+    /// as `domain_name`), so planning pairs a prior element with the
+    /// configured one by it, not by position. `None`: by position.
+    pub key_attribute: Option<String>,
 }
 
 impl NestedBlock {
@@ -120,6 +124,7 @@ impl NestedBlock {
             min_items: 0,
             max_items: 0,
             requires_replace: false,
+            key_attribute: None,
         }
     }
 
@@ -146,6 +151,19 @@ impl NestedBlock {
 
     pub fn requires_replace(mut self) -> NestedBlock {
         self.requires_replace = true;
+        self
+    }
+
+    /// Elements of this list block are identified by `attribute`: a
+    /// reordered or inserted element keeps its own prior values
+    /// (`use_state_for_unknown`) instead of those of its position.
+    pub fn key(mut self, attribute: &str) -> NestedBlock {
+        debug_assert!(
+            self.block.find_attribute(attribute).is_some(),
+            "key attribute {attribute:?} is not in block {:?}",
+            self.name
+        );
+        self.key_attribute = Some(attribute.to_string());
         self
     }
 

@@ -587,3 +587,271 @@ pub fn errors(diagnostics: &[Diagnostic]) -> Vec<&Diagnostic> {
         .filter(|d| d.severity == Severity::Error)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::plan::{Plan, PlanChange};
+    use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+    use crate::plugin::{DataSource, Diagnostics, Resource};
+
+    /// A resource with a replace-flagged `name`, a computed `id` kept by
+    /// `use_state_for_unknown`, a list block keyed by `host` whose elements
+    /// carry a kept `token`, and a single block with a flagged attribute.
+    struct Thing;
+
+    fn thing_schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new("")
+                .attribute(Attribute::required("name", Type::String, "").requires_replace())
+                .attribute(Attribute::computed("id", Type::String, "").use_state_for_unknown())
+                .block(
+                    NestedBlock::list(
+                        "entry",
+                        Block::new("")
+                            .attribute(Attribute::required("host", Type::String, ""))
+                            .attribute(Attribute::optional("note", Type::String, ""))
+                            .attribute(
+                                Attribute::computed("token", Type::String, "")
+                                    .use_state_for_unknown(),
+                            ),
+                    )
+                    .key("host"),
+                )
+                .block(NestedBlock::single(
+                    "owner",
+                    Block::new("").attribute(
+                        Attribute::optional("team", Type::String, "").requires_replace(),
+                    ),
+                )),
+        )
+    }
+
+    /// Fills every unknown the way an apply would.
+    fn settle(planned: &Value) -> Value {
+        let mut out = planned.clone();
+        if out.get("id").is_unknown() {
+            out.set(
+                "id",
+                format!("id-{}", planned.get("name").as_str().unwrap_or("")).into(),
+            );
+        }
+        if let Some(Value::List(items)) = out.get_mut("entry") {
+            for item in items {
+                if item.get("token").is_unknown() {
+                    let token = format!("t-{}", item.get("host").as_str().unwrap_or(""));
+                    item.set("token", token.into());
+                }
+            }
+        }
+        out
+    }
+
+    #[tonic::async_trait]
+    impl Resource for Thing {
+        fn type_name(&self) -> &'static str {
+            "test_thing"
+        }
+        fn schema(&self) -> Schema {
+            thing_schema()
+        }
+        async fn modify_plan(
+            &self,
+            change: &PlanChange<'_>,
+            plan: &mut Plan,
+            diags: &mut Diagnostics,
+        ) {
+            if change.is_create() {
+                // The create half of a replacement learns what it replaces.
+                let replaces = String::from_utf8_lossy(change.prior_private).to_string();
+                if !replaces.is_empty() {
+                    diags.warning("Replacing", replaces);
+                }
+            } else if !change.is_destroy() {
+                let id = change.prior.get("id").as_str().unwrap_or("");
+                plan.private = id.as_bytes().to_vec();
+            }
+        }
+        async fn create(&self, planned: &Value, _: &[u8], _: &mut Diagnostics) -> Option<Value> {
+            Some(settle(planned))
+        }
+        async fn read(&self, state: &Value, _: &mut Diagnostics) -> Option<Value> {
+            Some(state.clone())
+        }
+        async fn update(&self, _: &Value, planned: &Value, _: &mut Diagnostics) -> Option<Value> {
+            Some(settle(planned))
+        }
+        async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+        async fn import(&self, id: &str, _: &mut Diagnostics) -> Option<Value> {
+            Some(Value::object([
+                ("name", id.into()),
+                ("id", id.into()),
+                ("entry", Value::List(vec![])),
+            ]))
+        }
+    }
+
+    struct Things;
+
+    #[tonic::async_trait]
+    impl Provider for Things {
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new("").attribute(Attribute::optional("region", Type::String, "")),
+            )
+        }
+        fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+            if config.get("region").as_str() == Some("mars") {
+                diags.attribute_error(
+                    AttributePath::root("region"),
+                    "Invalid region",
+                    "Not on Earth.",
+                );
+            }
+        }
+        async fn configure(&self, _: &str, _: &Value, _: &mut Diagnostics) {}
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            vec![Arc::new(Thing)]
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+    }
+
+    fn config(name: &str, hosts: &[&str], team: Option<&str>) -> Value {
+        Value::object([
+            ("name", name.into()),
+            (
+                "entry",
+                Value::List(
+                    hosts
+                        .iter()
+                        .map(|h| Value::object([("host", (*h).into())]))
+                        .collect(),
+                ),
+            ),
+            (
+                "owner",
+                team.map_or(Value::Null, |t| Value::object([("team", t.into())])),
+            ),
+        ])
+    }
+
+    fn tokens(state: &Value) -> Vec<(&str, &Value)> {
+        state
+            .get("entry")
+            .elements()
+            .iter()
+            .map(|e| (e.get("host").as_str().unwrap_or("?"), e.get("token")))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn drives_a_provider_as_terraform_does() {
+        let mut tf = Harness::start(Arc::new(Things)).await;
+        assert!(tf.schemas().resource_schemas.contains_key("test_thing"));
+
+        let bad = Value::object([("region", "mars".into())]);
+        let diagnostics = tf.validate_provider_config(&bad).await;
+        assert_eq!(
+            errors(&diagnostics)[0].path,
+            Some(AttributePath::root("region"))
+        );
+        assert!(tf.configure(&Value::object([])).await.is_empty());
+
+        // Create: computed attributes are unknown, then settled by apply.
+        let cfg = config("a", &["x", "y"], None);
+        assert!(tf
+            .validate_resource_config("test_thing", &cfg)
+            .await
+            .is_empty());
+        let plan = tf.plan("test_thing", &Value::Null, &cfg, &[]).await;
+        assert!(plan.planned.get("id").is_unknown());
+        let created = tf.apply("test_thing", &Value::Null, &plan, &cfg).await;
+        assert_eq!(created.state.get("id"), &Value::from("id-a"));
+        let state = tf
+            .read("test_thing", &created.state, &created.private)
+            .await
+            .state;
+        assert_eq!(state, created.state);
+
+        // A reordered element keeps its own token and a new one gets a new
+        // token (keyed by host), though Terraform's proposed value pairs
+        // them by position.
+        let cfg = config("a", &["y", "w"], None);
+        let plan = tf.plan("test_thing", &state, &cfg, &[]).await;
+        assert!(!plan.replaces(), "{:?}", plan.requires_replace);
+        let y = Value::from("t-y");
+        assert_eq!(
+            tokens(&plan.planned),
+            vec![("y", &y), ("w", &Value::Unknown)]
+        );
+        let state = tf.apply("test_thing", &state, &plan, &cfg).await.state;
+
+        // A flagged attribute inside a single block replaces; Terraform
+        // plans the create half again with a null prior and the first
+        // plan's private data.
+        let cfg = config("a", &["y", "w"], Some("blue"));
+        let plan = tf.plan("test_thing", &state, &cfg, &[]).await;
+        assert_eq!(
+            plan.requires_replace,
+            vec![AttributePath::root("owner").attribute("team")]
+        );
+        assert!(
+            plan.planned.get("id").is_unknown(),
+            "the create half plans a new object"
+        );
+        let told: Vec<&str> = plan.diagnostics.iter().map(|d| d.detail.as_str()).collect();
+        assert_eq!(
+            told,
+            vec!["id-a"],
+            "the create half learns what it replaces"
+        );
+        let destroyed = tf
+            .apply(
+                "test_thing",
+                &state,
+                &Planned {
+                    planned: Value::Null,
+                    requires_replace: Vec::new(),
+                    private: Vec::new(),
+                    diagnostics: Vec::new(),
+                },
+                &Value::Null,
+            )
+            .await;
+        assert_eq!(destroyed.state, Value::Null);
+        let created = tf.apply("test_thing", &Value::Null, &plan, &cfg).await;
+        assert_eq!(created.state.get("owner").get("team"), &Value::from("blue"));
+
+        let imported = tf.import("test_thing", "b").await;
+        assert_eq!(imported.state.get("id"), &Value::from("b"));
+    }
+
+    #[test]
+    fn schema_json_has_the_shape_terraform_prints() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let json = rt.block_on(async {
+            Harness::start(Arc::new(Things))
+                .await
+                .schema_json("example.com/t/things")
+        });
+        let thing =
+            &json["provider_schemas"]["example.com/t/things"]["resource_schemas"]["test_thing"];
+        assert_eq!(thing["block"]["attributes"]["name"]["required"], true);
+        assert_eq!(thing["block"]["attributes"]["id"]["computed"], true);
+        assert_eq!(
+            thing["block"]["block_types"]["entry"]["nesting_mode"],
+            "list"
+        );
+        assert_eq!(
+            thing["block"]["block_types"]["owner"]["block"]["attributes"]["team"]["type"],
+            "string"
+        );
+    }
+}

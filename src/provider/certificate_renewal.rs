@@ -215,6 +215,7 @@ pub fn schema() -> Schema {
                         ),
                     )),
             )
+            .key("domain_name")
             .min_items(1),
         )
         .block(
