@@ -377,9 +377,10 @@ impl fmt::Display for Error {
                 } else if let Some(m) = msg.as_deref().filter(|m| !m.is_empty()) {
                     write!(f, ": {m}")?;
                 }
-                let advice = codes::describe(*code).advice;
-                if !advice.is_empty() {
-                    write!(f, ". {advice}")?;
+                // A new sentence: "…: balance too low. Top up the balance…".
+                let mut advice = codes::describe(*code).advice.chars();
+                if let Some(first) = advice.next() {
+                    write!(f, ". {}{}", first.to_uppercase(), advice.as_str())?;
                 }
                 Ok(())
             }

@@ -192,8 +192,8 @@ impl Harness {
     /// `PlanResourceChange` as Terraform calls it: the proposed new state
     /// is worked out from `prior` and `config`; when the provider answers
     /// with replace paths, the create half is planned again with a null
-    /// prior state and the first plan's private data. A null `config`
-    /// plans a destroy.
+    /// prior state and the first plan's private data (unless the first
+    /// plan failed). A null `config` plans a destroy.
     pub async fn plan(
         &mut self,
         type_name: &str,
@@ -205,7 +205,13 @@ impl Harness {
         let first = self
             .plan_once(type_name, &schema, prior, config, prior_private)
             .await;
-        if prior.is_null() || config.is_null() || first.requires_replace.is_empty() {
+        // Terraform stops at a plan with errors; it plans the create half
+        // only of a replacement that planned cleanly.
+        if prior.is_null()
+            || config.is_null()
+            || first.requires_replace.is_empty()
+            || !errors(&first.diagnostics).is_empty()
+        {
             return first;
         }
         let second = self

@@ -461,7 +461,7 @@ impl Resource for CertificateRenewal {
             Err(error) => {
                 diags.error(
                     "Cannot import the renewal order",
-                    format!("Reading order {cert_id:?} failed: {error}"),
+                    format!("Reading order {cert_id:?} failed: {error}."),
                 );
                 return None;
             }
@@ -652,9 +652,10 @@ pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
         }
         if let (Some(email), Some(name)) = (email.as_str(), name) {
             let valid = rules::dcv_email("dcv_email", email, name);
-            let used = valid.is_ok() && method.is_none_or(|m| m == nicsrs::DcvMethod::Email);
+            // Not with an invalid address under EMAIL: that is an error, not ignored.
+            let ignored = method.is_some_and(|m| m != nicsrs::DcvMethod::Email);
             report(diags, path("dcv_email"), "Invalid dcv_email", valid);
-            if !used && method.is_some() {
+            if ignored {
                 diags.attribute_warning(
                     path("dcv_email"),
                     "dcv_email is ignored",
@@ -1244,7 +1245,7 @@ fn report_order_error(error: &ordering::OrderError, diags: &mut Diagnostics) {
                  was placed. Set ref_id explicitly."
             ),
         ),
-        E::Refused(error) => diags.error("Renewal order failed", format!("{error}")),
+        E::Refused(error) => diags.error("Renewal order failed", format!("{error}.")),
         E::Unconfirmed {
             ref_id,
             renew_error,

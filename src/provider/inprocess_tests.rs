@@ -140,13 +140,13 @@ pub(crate) fn provider_config(sandbox: &RunningSandbox) -> Value {
 }
 
 /// One bad input: the change, and the error it must give where.
-struct Case {
-    what: &'static str,
-    change: Vec<(&'static str, Value)>,
-    title: &'static str,
-    at: &'static str,
+pub(crate) struct Case {
+    pub what: &'static str,
+    pub change: Vec<(&'static str, Value)>,
+    pub title: &'static str,
+    pub at: &'static str,
     /// Words the detail must contain.
-    detail: &'static str,
+    pub detail: &'static str,
 }
 
 fn case(
@@ -165,13 +165,13 @@ fn case(
     }
 }
 
-fn s(text: &str) -> Value {
+pub(crate) fn s(text: &str) -> Value {
     Value::string(text)
 }
 
 /// Every rule of the renew call, one row each. The `what` column is the
 /// scenario name in docs/reliability.md.
-fn bad_inputs(pem: &str) -> Vec<Case> {
+pub(crate) fn bad_inputs(pem: &str) -> Vec<Case> {
     let heredoc_garbage = format!("{pem}garbage\n");
     let nonsense = pem.replace("BEGIN CERTIFICATE REQUEST", "BEGIN NONSENSE");
     let leak = |t: String| -> &'static str { Box::leak(t.into_boxed_str()) };

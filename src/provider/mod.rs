@@ -8,6 +8,8 @@ mod contact;
 mod convert;
 mod dcv;
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod inprocess_tests;
 mod issued;
 mod lifecycle;
