@@ -30,6 +30,29 @@ fn schema_lists_the_provider_arguments_with_the_token_sensitive() {
         .as_str()
         .unwrap()
         .contains("portal.nicsrs.com"));
+
+    // The golden file, rendered in-process from GetProviderSchema, is what
+    // this Terraform prints: the in-process rendering is faithful.
+    let golden_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/schema.json");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden schema"))
+            .expect("golden JSON");
+    let source = "registry.terraform.io/nicsrs/nicsrs";
+    let printed = &json["provider_schemas"][source];
+    let expected = &golden["provider_schemas"][source];
+    for part in ["provider", "resource_schemas", "data_source_schemas"] {
+        assert!(
+            expected[part].is_object(),
+            "{part} missing from the golden file"
+        );
+        assert_eq!(
+            printed[part],
+            expected[part],
+            "{part}: `terraform providers schema -json` differs from {}",
+            golden_path.display()
+        );
+    }
 }
 
 #[test]
