@@ -28,72 +28,30 @@ fn single_renewal(sandbox: &Sandbox, provider_extra: &str, renew_id: &str, extra
     format!("{provider}\n{renewal}")
 }
 
+/// The refusals and switches of the 90-day window at plan time are table
+/// tests in-process (`src/provider/inprocess_tests.rs`); here, through a
+/// real Terraform, a renewal NicSRS's clock allows is planned and applied,
+/// and its issued certificate, 47 days from expiry, only makes plans say so.
 #[test]
-fn plans_check_the_renewal_window_by_nicsrs_clock() {
+fn a_renewal_due_by_nicsrs_clock_applies_and_its_issued_certificate_is_only_announced() {
     let sandbox = Sandbox::start(&[
         "--now",
         NOW,
-        "--seed-certificate",
-        "1111111:120",
         "--seed-certificate",
         "2222222:60",
         "--auto-validate-after",
         "0",
     ]);
-    let workspace = |provider_extra: &str, renew_id: &str, extra: &str| {
-        Workspace::new(&single_renewal(&sandbox, provider_extra, renew_id, extra))
-            .with_csr(&["www.example.com"])
-    };
-
-    // 120 days to expiry: the plan fails on renew_id with both dates.
-    let far = workspace("", "1111111", "").terraform(&["plan"]).failure();
-    let text = far.flat();
-    for part in [
-        "Certificate not renewable yet",
-        "Certificate 1111111 expires on 2030-05-01T00:00:00Z",
-        "NicSRS accepts its renewal from 2030-01-31T00:00:00Z on",
-        "by NicSRS's clock",
-        // Terraform quotes the line of the attribute the error is on.
-        r#"renew_id = "1111111""#,
-    ] {
-        assert!(text.contains(part), "{part:?} in {text}");
-    }
-
     // 60 days: planned. By this machine's clock (years earlier) it would
     // expire far beyond 90 days: NicSRS's clock decided.
-    let near = workspace("", "2222222", "");
+    let near =
+        Workspace::new(&single_renewal(&sandbox, "", "2222222", "")).with_csr(&["www.example.com"]);
     let plan = near.terraform(&["plan"]).success().flat();
     assert!(
         plan.contains("Applying places a paid renewal order"),
         "{plan}"
     );
     assert!(!plan.contains("not renewable"), "{plan}");
-
-    // The switch, on the resource and in the provider block.
-    let plan = workspace("", "1111111", "  check_renewal_window = false\n")
-        .terraform(&["plan"])
-        .success()
-        .flat();
-    assert!(!plan.contains("not renewable"), "{plan}");
-    let plan = workspace("  check_renewal_window = false\n", "1111111", "")
-        .terraform(&["plan"])
-        .success()
-        .flat();
-    assert!(!plan.contains("not renewable"), "{plan}");
-
-    // A failing lookup (a maintenance page) warns, and the plan goes on.
-    sandbox.set_faults(json!([{"path": "/ssl/collect", "fault": "html", "count": 1}]));
-    let plan = near.terraform(&["plan"]).success().flat();
-    assert!(plan.contains("Renewal window not checked"), "{plan}");
-    assert!(
-        plan.contains("Applying places a paid renewal order"),
-        "{plan}"
-    );
-    assert_eq!(
-        sandbox.request_count("/ssl/renew"),
-        0,
-        "plans order nothing"
-    );
 
     // Without renew_before_days nothing renews by itself: an issued
     // certificate 47 days from expiry only makes plans say so.

@@ -12,7 +12,7 @@ use crate::plugin::{AttributePath, Diagnostic, Severity, Value};
 use crate::provider::NicsrsProvider;
 use crate::sandbox::reliability::{Kind, Row};
 use crate::sandbox::testkit::{self, Admin, SEED_ID};
-use crate::sandbox::RunningSandbox;
+use crate::sandbox::{RunningSandbox, SeedCertificate};
 
 pub(crate) const RENEWAL: &str = "nicsrs_certificate_renewal";
 
@@ -488,4 +488,90 @@ async fn provider_block_validation_needs_no_token_and_points_at_the_bad_argument
         assert_eq!(found.path, Some(path(at)));
         assert!(found.detail.contains(words), "{:?}", found.detail);
     }
+}
+
+/// The 90-day window at plan time, by NicSRS's clock (the sandbox's, years
+/// after this machine's), with the switches on the resource and in the
+/// provider block, and a failing lookup that only warns.
+#[tokio::test]
+async fn plans_check_the_renewal_window_by_nicsrs_clock() {
+    let mut cfg = testkit::config();
+    cfg.now = time::OffsetDateTime::parse(
+        "2030-01-01T00:00:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok();
+    cfg.seed_certificates = vec![
+        SeedCertificate::new("1111111", 120),
+        SeedCertificate::new("2222222", 60),
+    ];
+    let sandbox = testkit::start(cfg).await;
+    let pem = csr_for(&["www.example.com", "example.com"]);
+    let not_renewable = |diagnostics: &[Diagnostic]| {
+        errors(diagnostics)
+            .into_iter()
+            .find(|d| d.summary == "Certificate not renewable yet")
+            .cloned()
+    };
+    // (renew_id, switch on the resource, switch in the provider block, refused)
+    let cases = [
+        ("1111111", None, None, true),
+        ("2222222", None, None, false),
+        ("1111111", Some(false), None, false),
+        ("1111111", None, Some(false), false),
+        ("1111111", Some(true), Some(false), true),
+    ];
+    for (renew_id, on_resource, in_provider, refused) in cases {
+        let what = format!("{renew_id}, resource {on_resource:?}, provider {in_provider:?}");
+        let mut harness = Harness::start(Arc::new(NicsrsProvider::new())).await;
+        let mut provider = provider_config(&sandbox);
+        provider.set(
+            "check_renewal_window",
+            in_provider.map_or(Value::Null, Value::Bool),
+        );
+        assert!(errors(&harness.configure(&provider).await).is_empty());
+        let mut config = valid_renewal(&pem);
+        set(&mut config, "renew_id", s(renew_id));
+        set(
+            &mut config,
+            "check_renewal_window",
+            on_resource.map_or(Value::Null, Value::Bool),
+        );
+        let plan = harness.plan(RENEWAL, &Value::Null, &config, &[]).await;
+        match (not_renewable(&plan.diagnostics), refused) {
+            (Some(error), true) => {
+                assert_eq!(error.path, Some(path("renew_id")), "{what}");
+                for part in [
+                    "Certificate 1111111 expires on 2030-05-01T00:00:00Z",
+                    "NicSRS accepts its renewal from 2030-01-31T00:00:00Z on",
+                    "by NicSRS's clock",
+                ] {
+                    assert!(error.detail.contains(part), "{what}: {part:?} in {error:?}");
+                }
+            }
+            (None, false) => assert!(errors(&plan.diagnostics).is_empty(), "{what}: {plan:?}"),
+            (found, _) => panic!("{what}: expected refused = {refused}, got {found:?}"),
+        }
+    }
+
+    // A failing lookup (a maintenance page) warns, and the plan goes on.
+    let admin = Admin::new(&sandbox);
+    admin
+        .faults(
+            serde_json::json!({"rules": [{"path": "/ssl/collect", "fault": "html", "count": 1}]}),
+        )
+        .await;
+    let mut harness = Harness::start(Arc::new(NicsrsProvider::new())).await;
+    harness.configure(&provider_config(&sandbox)).await;
+    let mut config = valid_renewal(&pem);
+    set(&mut config, "renew_id", s("2222222"));
+    let plan = harness.plan(RENEWAL, &Value::Null, &config, &[]).await;
+    assert!(errors(&plan.diagnostics).is_empty(), "{plan:?}");
+    assert!(
+        plan.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Warning && d.summary == "Renewal window not checked"),
+        "{plan:?}"
+    );
+    assert_eq!(admin.count("/ssl/renew").await, 0, "plans order nothing");
 }
