@@ -9,6 +9,7 @@ pub mod diagnostics;
 mod grpc;
 pub mod handshake;
 pub mod logging;
+pub mod model;
 pub mod plan;
 pub mod schema;
 mod serve;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use grpc::ProviderService;
+pub use model::{Field, Model};
 pub use plan::{Plan, PlanChange};
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub use serve::serve;
