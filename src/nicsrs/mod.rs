@@ -33,7 +33,7 @@ pub use error::{Error, Operation};
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 pub use types::{
-    CancelOutcome, CollectData, CollectResponse, Contact, DcvEntry, DcvMaterial, DcvMethod,
+    AppliedContact, AppliedDomain, AppliedOrganization, ApplyParams, CancelOutcome, CollectData, CollectResponse, Contact, DcvEntry, DcvMaterial, DcvMethod,
     DomainInfo, OrganizationInfo, RenewData, RenewParams, RenewRequest, RenewResponse, StageStatus,
     UpdateDcvRequest, UpdateDcvResponse,
 };

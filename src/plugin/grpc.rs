@@ -275,6 +275,10 @@ impl pb::provider_server::Provider for ProviderService {
             &mut diags,
         ) {
             reject_inexact_numbers(&config, &mut diags);
+            self.provider
+                .schema()
+                .block
+                .run_validators(&config, &AttributePath::default(), &mut diags);
             let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
             report_panic("ValidateProviderConfig", checked, &mut diags);
         }
@@ -298,6 +302,10 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
+                resource
+                    .schema()
+                    .block
+                    .run_validators(&config, &AttributePath::default(), &mut diags);
                 let checked = guard(async { resource.validate(&config, &mut diags) }).await;
                 report_panic("ValidateResourceConfig", checked, &mut diags);
             }
@@ -322,6 +330,10 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
+                data_source
+                    .schema()
+                    .block
+                    .run_validators(&config, &AttributePath::default(), &mut diags);
                 let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
                 report_panic("ValidateDataResourceConfig", checked, &mut diags);
             }

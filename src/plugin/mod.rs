@@ -23,7 +23,7 @@ pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use grpc::ProviderService;
 pub use model::{Field, Model};
 pub use plan::{Plan, PlanChange};
-pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+pub use schema::{Attribute, Block, Invalid, Mode, NestedBlock, Nesting, Schema, Validator};
 pub use serve::serve;
 pub use value::{Type, Value};
 

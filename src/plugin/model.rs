@@ -48,7 +48,7 @@ pub trait IntoValue {
 pub trait Model: FromValue + IntoValue {
     /// The attribute and block names, in declaration order: compared with
     /// the schema by a test, so a model and its schema cannot drift apart.
-    const ATTRIBUTES: &'static [&'static str];
+    fn attributes() -> Vec<&'static str>;
 
     /// Reads a whole object; an error is a diagnostic at the attribute.
     fn decode(value: &Value) -> Result<Self, Diagnostic> {
@@ -268,6 +268,13 @@ impl<T: IntoValue> IntoValue for BTreeMap<String, T> {
     }
 }
 
+/// The attribute name of a field: its Rust name, less the `r#` that a
+/// name such as `type` needs in Rust.
+#[doc(hidden)]
+pub fn name(field: &'static str) -> &'static str {
+    field.strip_prefix("r#").unwrap_or(field)
+}
+
 /// The attribute `name` of an object value, for [`model!`]'s decoder: the
 /// one place where a name is looked up, next to the declaration it came from.
 #[doc(hidden)]
@@ -317,8 +324,9 @@ macro_rules! model {
             ) -> Result<Self, $crate::plugin::Diagnostic> {
                 Ok($name {
                     $( $field: {
-                        let at = at.clone().attribute(stringify!($field));
-                        let item = $crate::plugin::model::attribute(value, stringify!($field), &at)?;
+                        let name = $crate::plugin::model::name(stringify!($field));
+                        let at = at.clone().attribute(name);
+                        let item = $crate::plugin::model::attribute(value, name, &at)?;
                         $crate::plugin::model::FromValue::from_value(item, &at)?
                     }, )*
                 })
@@ -328,13 +336,18 @@ macro_rules! model {
         impl $crate::plugin::model::IntoValue for $name {
             fn into_value(self) -> $crate::plugin::Value {
                 $crate::plugin::Value::object([
-                    $( (stringify!($field), $crate::plugin::model::IntoValue::into_value(self.$field)), )*
+                    $( (
+                        $crate::plugin::model::name(stringify!($field)),
+                        $crate::plugin::model::IntoValue::into_value(self.$field),
+                    ), )*
                 ])
             }
         }
 
         impl $crate::plugin::model::Model for $name {
-            const ATTRIBUTES: &'static [&'static str] = &[ $( stringify!($field) ),* ];
+            fn attributes() -> Vec<&'static str> {
+                vec![ $( $crate::plugin::model::name(stringify!($field)) ),* ]
+            }
         }
     };
 }
@@ -346,7 +359,7 @@ mod tests {
 
     crate::model! {
         struct Item {
-            name: String,
+            r#type: String,
             note: Field<String>,
         }
     }
@@ -369,7 +382,7 @@ mod tests {
             (
                 "item",
                 Value::List(vec![Value::object([
-                    ("name", "x".into()),
+                    ("type", "x".into()),
                     ("note", Value::Null),
                 ])]),
             ),
@@ -380,7 +393,7 @@ mod tests {
     fn a_model_reads_and_writes_the_same_value() {
         let decoded = Thing::decode(&thing()).unwrap();
         assert_eq!(decoded.size, Field::Unknown);
-        assert_eq!(decoded.item[0].name, "x");
+        assert_eq!(decoded.item[0].r#type, "x");
         assert_eq!(decoded.item[0].note, Field::Null);
         assert_eq!(decoded.encode(), thing());
     }
@@ -391,11 +404,11 @@ mod tests {
         if let Value::Object(attributes) = &mut value {
             attributes.insert(
                 "item".into(),
-                Value::List(vec![Value::object([("name", Value::Bool(true))])]),
+                Value::List(vec![Value::object([("type", Value::Bool(true))])]),
             );
         }
         let error = Thing::decode(&value).unwrap_err();
-        assert_eq!(error.path.unwrap().to_string(), "item[0].name");
+        assert_eq!(error.path.unwrap().to_string(), "item[0].type");
         assert!(error.detail.contains("expected a string, got a bool"), "{}", error.detail);
     }
 
@@ -403,23 +416,23 @@ mod tests {
     fn a_missing_known_value_is_an_error_never_a_default() {
         let value = Value::object([("item", Value::List(vec![Value::object([])]))]);
         let error = Thing::decode(&value).unwrap_err();
-        assert_eq!(error.path.unwrap().to_string(), "item[0].name");
+        assert_eq!(error.path.unwrap().to_string(), "item[0].type");
         assert!(error.detail.contains("got null"), "{}", error.detail);
     }
 
     #[test]
     fn attribute_names_come_from_the_declaration() {
-        assert_eq!(Thing::ATTRIBUTES, ["size", "tags", "item"]);
+        assert_eq!(Thing::attributes(), ["size", "tags", "item"]);
         let schema = Block::new("")
             .attribute(Attribute::optional("size", Type::Number, ""))
             .attribute(Attribute::optional("tags", Type::map(Type::String), ""))
             .block(NestedBlock::list(
                 "item",
                 Block::new("")
-                    .attribute(Attribute::required("name", Type::String, ""))
+                    .attribute(Attribute::required("type", Type::String, ""))
                     .attribute(Attribute::optional("note", Type::String, "")),
             ));
-        assert_eq!(schema.value_type().attribute_names(), sorted(Thing::ATTRIBUTES));
+        assert_eq!(schema.value_type().attribute_names(), sorted(&Thing::attributes()));
     }
 
     fn sorted(names: &[&str]) -> Vec<String> {
