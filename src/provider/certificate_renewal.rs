@@ -286,6 +286,10 @@ impl Resource for CertificateRenewal {
         schema()
     }
 
+    fn identity(&self) -> &'static [&'static str] {
+        &["cert_id"]
+    }
+
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let Some(config) = decode::<Renewal>(config, diags) else {
             return;

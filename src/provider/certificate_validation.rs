@@ -77,6 +77,10 @@ impl Resource for CertificateValidation {
         schema()
     }
 
+    fn identity(&self) -> &'static [&'static str] {
+        &["cert_id"]
+    }
+
     async fn create(
         &self,
         planned: &Value,
