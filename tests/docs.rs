@@ -46,13 +46,20 @@ fn render_block(out: &mut String, block: &Block, heading: &str) {
             if a.requires_replace {
                 notes.push_str(", Forces replacement");
             }
-            let accepts: Vec<&str> = a.validators.iter().map(|v| v.description.as_str()).collect();
+            let accepts: Vec<&str> = a
+                .validators
+                .iter()
+                .map(|v| v.description.as_str())
+                .collect();
             let accepts = if accepts.is_empty() {
                 String::new()
             } else {
                 format!(" Accepts: {}", accepts.join(" "))
             };
-            lines.push(format!("- `{}` ({notes}) {}{accepts}", a.name, a.description));
+            lines.push(format!(
+                "- `{}` ({notes}) {}{accepts}",
+                a.name, a.description
+            ));
         }
         for b in &block.blocks {
             let required = b.min_items > 0;

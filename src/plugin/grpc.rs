@@ -338,10 +338,11 @@ impl pb::provider_server::Provider for ProviderService {
             &mut diags,
         ) {
             reject_inexact_numbers(&config, &mut diags);
-            self.provider
-                .schema()
-                .block
-                .run_validators(&config, &AttributePath::default(), &mut diags);
+            self.provider.schema().block.run_validators(
+                &config,
+                &AttributePath::default(),
+                &mut diags,
+            );
             let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
             report_panic("ValidateProviderConfig", checked, &mut diags);
         }
@@ -365,10 +366,11 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
-                resource
-                    .schema()
-                    .block
-                    .run_validators(&config, &AttributePath::default(), &mut diags);
+                resource.schema().block.run_validators(
+                    &config,
+                    &AttributePath::default(),
+                    &mut diags,
+                );
                 let checked = guard(async { resource.validate(&config, &mut diags) }).await;
                 report_panic("ValidateResourceConfig", checked, &mut diags);
             }
@@ -393,10 +395,11 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
-                data_source
-                    .schema()
-                    .block
-                    .run_validators(&config, &AttributePath::default(), &mut diags);
+                data_source.schema().block.run_validators(
+                    &config,
+                    &AttributePath::default(),
+                    &mut diags,
+                );
                 let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
                 report_panic("ValidateDataResourceConfig", checked, &mut diags);
             }

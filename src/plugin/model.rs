@@ -155,7 +155,10 @@ impl<T: FromValue> FromValue for Option<T> {
     fn from_value(value: &Value, at: &AttributePath) -> Result<Self, Diagnostic> {
         match value {
             Value::Null => Ok(None),
-            Value::Unknown => Err(mismatch(at, "not known, where a known value or null is needed")),
+            Value::Unknown => Err(mismatch(
+                at,
+                "not known, where a known value or null is needed",
+            )),
             known => T::from_value(known, at).map(Some),
         }
     }
@@ -216,7 +219,9 @@ impl IntoValue for bool {
 /// number says so in its own words (see the provider's validators).
 impl FromValue for f64 {
     fn from_value(value: &Value, at: &AttributePath) -> Result<Self, Diagnostic> {
-        value.as_f64().ok_or_else(|| expected(at, "a number", value))
+        value
+            .as_f64()
+            .ok_or_else(|| expected(at, "a number", value))
     }
 }
 
@@ -409,7 +414,11 @@ mod tests {
         }
         let error = Thing::decode(&value).unwrap_err();
         assert_eq!(error.path.unwrap().to_string(), "item[0].type");
-        assert!(error.detail.contains("expected a string, got a bool"), "{}", error.detail);
+        assert!(
+            error.detail.contains("expected a string, got a bool"),
+            "{}",
+            error.detail
+        );
     }
 
     #[test]
@@ -432,7 +441,10 @@ mod tests {
                     .attribute(Attribute::required("type", Type::String, ""))
                     .attribute(Attribute::optional("note", Type::String, "")),
             ));
-        assert_eq!(schema.value_type().attribute_names(), sorted(&Thing::attributes()));
+        assert_eq!(
+            schema.value_type().attribute_names(),
+            sorted(&Thing::attributes())
+        );
     }
 
     fn sorted(names: &[&str]) -> Vec<String> {

@@ -326,15 +326,16 @@ mod tests {
     use super::*;
 
     fn shorter_than(n: usize) -> Validator {
-        Validator::new(format!("At most {n} characters."), move |at, value| {
-            match value.as_str() {
+        Validator::new(
+            format!("At most {n} characters."),
+            move |at, value| match value.as_str() {
                 Some(text) if text.len() > n => Err(Invalid {
                     summary: format!("Invalid {}", attribute_name(at)),
                     detail: format!("{at} has {} characters; use at most {n}.", text.len()),
                 }),
                 _ => Ok(()),
-            }
-        })
+            },
+        )
     }
 
     #[test]
@@ -343,8 +344,9 @@ mod tests {
             .attribute(Attribute::optional("a", Type::String, "").validate_with(shorter_than(2)))
             .block(NestedBlock::list(
                 "item",
-                Block::new("")
-                    .attribute(Attribute::optional("b", Type::String, "").validate_with(shorter_than(1))),
+                Block::new("").attribute(
+                    Attribute::optional("b", Type::String, "").validate_with(shorter_than(1)),
+                ),
             ));
         let cases: Vec<(Value, Vec<&str>)> = vec![
             (Value::object([("a", "ok".into())]), vec![]),

@@ -843,7 +843,12 @@ impl CertificateRenewal {
 
     /// An update with nothing to replace: by NicSRS's clock, is the issued
     /// certificate of the current order due for a roll?
-    async fn plan_lifecycle(&self, prior: &Renewal, planned: &mut Renewal, diags: &mut Diagnostics) {
+    async fn plan_lifecycle(
+        &self,
+        prior: &Renewal,
+        planned: &mut Renewal,
+        diags: &mut Diagnostics,
+    ) {
         let expires = lifecycle::state_expiry(prior);
         let (Some(cert_id), Some(client)) = (prior.cert_id.as_str(), self.shared.client_if_ready())
         else {
@@ -1032,7 +1037,10 @@ fn adopt_unread_arguments(prior: &Renewal, plan: &mut Plan) -> bool {
 }
 
 /// The renew call of a roll: the planned arguments, renewing `cert_id`.
-fn roll_request(planned: &Renewal, cert_id: &str) -> Result<nicsrs::RenewRequest, convert::NotReady> {
+fn roll_request(
+    planned: &Renewal,
+    cert_id: &str,
+) -> Result<nicsrs::RenewRequest, convert::NotReady> {
     let mut request = convert::renew_request(planned)?;
     request.renew_id = cert_id.to_string();
     Ok(request)

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::nicsrs;
 use crate::nicsrs::codes;
-use crate::plugin::{Attribute, Block, Diagnostics, Field, Model, NestedBlock, Resource, Schema, Type, Value};
+use crate::plugin::{
+    Attribute, Block, Diagnostics, Field, Model, NestedBlock, Resource, Schema, Type, Value,
+};
 
 use super::models::{decode, Validation};
 use super::{dcv, is_not_found, issued, refresh_order, validators, IfMissing, Refresh, Shared};

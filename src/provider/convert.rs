@@ -40,14 +40,20 @@ fn required<'a, T>(field: &'a Field<T>, attribute: &'static str) -> Result<&'a T
 }
 
 /// An optional argument: known or null, or wait for apply.
-fn optional<'a, T>(field: &'a Field<T>, attribute: &'static str) -> Result<Option<&'a T>, NotReady> {
+fn optional<'a, T>(
+    field: &'a Field<T>,
+    attribute: &'static str,
+) -> Result<Option<&'a T>, NotReady> {
     match field {
         Field::Unknown => Err(NotReady::Unknown(attribute)),
         other => Ok(other.known()),
     }
 }
 
-fn optional_text(field: &Field<String>, attribute: &'static str) -> Result<Option<String>, NotReady> {
+fn optional_text(
+    field: &Field<String>,
+    attribute: &'static str,
+) -> Result<Option<String>, NotReady> {
     optional(field, attribute).map(|text| text.cloned())
 }
 
@@ -122,7 +128,10 @@ pub fn renew_request(planned: &Renewal) -> Result<nicsrs::RenewRequest, NotReady
     let organization_info = optional(&planned.organization_info, "organization_info")?
         .map(organization)
         .transpose()?;
-    let administrator = contact(required(&planned.administrator, "administrator")?, "administrator")?;
+    let administrator = contact(
+        required(&planned.administrator, "administrator")?,
+        "administrator",
+    )?;
     let finance = optional(&planned.finance, "finance")?
         .map(|c| contact(c, "finance"))
         .transpose()?;
@@ -204,7 +213,10 @@ pub fn set_order_arguments(
         .into();
     let administrator = params.administrator.ok_or("Administrator")?;
     state.administrator = Field::Known(from_contact(administrator.into_contact()));
-    state.finance = params.finance.map(|c| from_contact(c.into_contact())).into();
+    state.finance = params
+        .finance
+        .map(|c| from_contact(c.into_contact()))
+        .into();
     state.tech = params.tech.map(|c| from_contact(c.into_contact())).into();
     Ok(())
 }

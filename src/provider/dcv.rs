@@ -65,7 +65,9 @@ fn wholly_known(domain_info: &Field<Vec<DomainInfo>>) -> Option<&[DomainInfo]> {
     let blocks = domain_info.known()?;
     blocks
         .iter()
-        .all(|d| !(d.domain_name.is_unknown() || d.dcv_method.is_unknown() || d.dcv_email.is_unknown()))
+        .all(|d| {
+            !(d.domain_name.is_unknown() || d.dcv_method.is_unknown() || d.dcv_email.is_unknown())
+        })
         .then_some(blocks.as_slice())
 }
 
@@ -176,7 +178,10 @@ pub fn dcv_records(domain_info: &[DomainInfo], collected: &CollectData) -> Vec<D
                         .as_deref()
                         .map(nicsrs::dcv::validation_file_path);
                     record.r#type = Field::Known(scheme.to_ascii_uppercase());
-                    record.url = path.as_ref().map(|p| format!("{scheme}://{base}{p}")).into();
+                    record.url = path
+                        .as_ref()
+                        .map(|p| format!("{scheme}://{base}{p}"))
+                        .into();
                     record.file_path = path.into();
                     record.file_content = dcv.dcv_file_content.clone().into();
                 }
@@ -195,7 +200,10 @@ pub fn dcv_records(domain_info: &[DomainInfo], collected: &CollectData) -> Vec<D
 }
 
 /// `dns_records` from the same material: one entry per distinct record.
-pub fn dns_records(domain_info: &[DomainInfo], collected: &CollectData) -> BTreeMap<String, DnsRecord> {
+pub fn dns_records(
+    domain_info: &[DomainInfo],
+    collected: &CollectData,
+) -> BTreeMap<String, DnsRecord> {
     let mut map = BTreeMap::new();
     for record in dcv_records(domain_info, collected) {
         if record.method.as_str() != Some(DNS_METHOD) {
@@ -242,9 +250,8 @@ pub fn keep_unaffected_dns_records(prior: &Renewal, planned: &mut Renewal) {
         let Some(old) = prior_records.get(key) else {
             continue;
         };
-        let stable = old.r#type.as_str() == Some("CNAME")
-            && old.value.is_known()
-            && old.name.is_known();
+        let stable =
+            old.r#type.as_str() == Some("CNAME") && old.value.is_known() && old.name.is_known();
         let same = |a: &Vec<(String, &DomainInfo)>, b: &Vec<(String, &DomainInfo)>| {
             a.len() == b.len()
                 && a.iter().zip(b).all(|((n1, d1), (n2, d2))| {

@@ -216,15 +216,30 @@ mod tests {
         let check = |schema: Schema, model: Vec<&str>| {
             assert_eq!(schema.value_type().attribute_names(), names(model));
         };
-        check(super::super::certificate_renewal::schema(), Renewal::attributes());
-        check(super::super::certificate_validation::schema(), Validation::attributes());
-        check(super::super::certificate_data::schema(), CertificateData::attributes());
-        check(super::super::provider_schema(), ProviderConfig::attributes());
+        check(
+            super::super::certificate_renewal::schema(),
+            Renewal::attributes(),
+        );
+        check(
+            super::super::certificate_validation::schema(),
+            Validation::attributes(),
+        );
+        check(
+            super::super::certificate_data::schema(),
+            CertificateData::attributes(),
+        );
+        check(
+            super::super::provider_schema(),
+            ProviderConfig::attributes(),
+        );
         let renewal = super::super::certificate_renewal::schema().value_type();
         let nested = |name: &str| element(object_type(renewal.clone(), name)).attribute_names();
         assert_eq!(nested("administrator"), names(Contact::attributes()));
         assert_eq!(nested("finance"), names(Contact::attributes()));
-        assert_eq!(nested("organization_info"), names(OrganizationInfo::attributes()));
+        assert_eq!(
+            nested("organization_info"),
+            names(OrganizationInfo::attributes())
+        );
         assert_eq!(nested("domain_info"), names(DomainInfo::attributes()));
         assert_eq!(nested("dcv_records"), names(DcvRecord::attributes()));
         assert_eq!(nested("dns_records"), names(DnsRecord::attributes()));

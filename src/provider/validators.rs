@@ -140,7 +140,11 @@ pub fn country() -> Validator {
 pub fn renew_before_days() -> Validator {
     let days = super::lifecycle::RENEW_BEFORE_DAYS;
     number_rule(
-        format!("A whole number of days from {} to {}.", days.start(), days.end()),
+        format!(
+            "A whole number of days from {} to {}.",
+            days.start(),
+            days.end()
+        ),
         move |field, n| {
             if n.fract() == 0.0 && days.contains(&(n as i64)) {
                 return Ok(());
@@ -253,32 +257,128 @@ mod tests {
     fn each_validator_accepts_and_refuses_as_it_says() {
         let cases: Vec<(Validator, &str, Value, Option<&str>, &str)> = vec![
             (identifier(), "renew_id", "123".into(), None, ""),
-            (identifier(), "renew_id", " 123".into(), Some("Invalid renew_id"), "renew_id"),
+            (
+                identifier(),
+                "renew_id",
+                " 123".into(),
+                Some("Invalid renew_id"),
+                "renew_id",
+            ),
             (years(), "years", Value::Number(2.0), None, ""),
-            (years(), "years", Value::Number(1.5), Some("Invalid years"), "whole number"),
+            (
+                years(),
+                "years",
+                Value::Number(1.5),
+                Some("Invalid years"),
+                "whole number",
+            ),
             (server(), "server", "nginx".into(), None, ""),
-            (server(), "server", "Nginx".into(), Some("Invalid server"), "lower case"),
+            (
+                server(),
+                "server",
+                "Nginx".into(),
+                Some("Invalid server"),
+                "lower case",
+            ),
             (unique_value(), "unique_value", "abc1".into(), None, ""),
-            (unique_value(), "unique_value", "a-b".into(), Some("Invalid unique_value"), "a-z"),
+            (
+                unique_value(),
+                "unique_value",
+                "a-b".into(),
+                Some("Invalid unique_value"),
+                "a-z",
+            ),
             (csr(), "csr", "not a csr".into(), Some("Invalid csr"), "csr"),
             (text(), "administrator.city", "Berlin".into(), None, ""),
-            (text(), "administrator.city", " ".into(), Some("Empty field"), "administrator.city is empty"),
+            (
+                text(),
+                "administrator.city",
+                " ".into(),
+                Some("Empty field"),
+                "administrator.city is empty",
+            ),
             (email(), "tech.email", "a@b.example".into(), None, ""),
-            (email(), "tech.email", "nobody".into(), Some("Invalid email"), "tech.email \"nobody\""),
+            (
+                email(),
+                "tech.email",
+                "nobody".into(),
+                Some("Invalid email"),
+                "tech.email \"nobody\"",
+            ),
             (mobile(), "tech.mobile", "8613800000000".into(), None, ""),
-            (mobile(), "tech.mobile", "+86 138".into(), Some("Invalid mobile"), "digits"),
+            (
+                mobile(),
+                "tech.mobile",
+                "+86 138".into(),
+                Some("Invalid mobile"),
+                "digits",
+            ),
             (country(), "tech.country", "DE".into(), None, ""),
-            (country(), "tech.country", "de".into(), Some("Invalid country"), "capitals"),
-            (renew_before_days(), "renew_before_days", Value::Number(30.0), None, ""),
-            (renew_before_days(), "renew_before_days", Value::Number(91.0), Some("Invalid renew_before_days"), "1 to 90"),
+            (
+                country(),
+                "tech.country",
+                "de".into(),
+                Some("Invalid country"),
+                "capitals",
+            ),
+            (
+                renew_before_days(),
+                "renew_before_days",
+                Value::Number(30.0),
+                None,
+                "",
+            ),
+            (
+                renew_before_days(),
+                "renew_before_days",
+                Value::Number(91.0),
+                Some("Invalid renew_before_days"),
+                "1 to 90",
+            ),
             (cert_id(), "cert_id", "123".into(), None, ""),
-            (cert_id(), "cert_id", "".into(), Some("Empty cert_id"), "certId"),
-            (seconds(1.0..=3600.0), "poll_interval_seconds", Value::Number(0.5), Some("Invalid poll_interval_seconds"), "1 to 3600"),
-            (whole_seconds(1.0..=3600.0), "request_timeout_seconds", Value::Number(1.5), Some("Invalid request_timeout_seconds"), "whole number"),
+            (
+                cert_id(),
+                "cert_id",
+                "".into(),
+                Some("Empty cert_id"),
+                "certId",
+            ),
+            (
+                seconds(1.0..=3600.0),
+                "poll_interval_seconds",
+                Value::Number(0.5),
+                Some("Invalid poll_interval_seconds"),
+                "1 to 3600",
+            ),
+            (
+                whole_seconds(1.0..=3600.0),
+                "request_timeout_seconds",
+                Value::Number(1.5),
+                Some("Invalid request_timeout_seconds"),
+                "whole number",
+            ),
             (duration(), "timeouts.create", "1.5h".into(), None, ""),
-            (duration(), "timeouts.create", "0s".into(), Some("Invalid timeout"), "longer than zero"),
-            (base_url(), "base_url", "http://portal.nicsrs.com".into(), Some("Invalid base_url"), "unencrypted"),
-            (not_empty_token(), "api_token", "".into(), Some("Empty api_token"), "NICSRS_API_TOKEN"),
+            (
+                duration(),
+                "timeouts.create",
+                "0s".into(),
+                Some("Invalid timeout"),
+                "longer than zero",
+            ),
+            (
+                base_url(),
+                "base_url",
+                "http://portal.nicsrs.com".into(),
+                Some("Invalid base_url"),
+                "unencrypted",
+            ),
+            (
+                not_empty_token(),
+                "api_token",
+                "".into(),
+                Some("Empty api_token"),
+                "NICSRS_API_TOKEN",
+            ),
         ];
         for (validator, at, value, title, detail) in cases {
             let outcome = check(&validator, at, value.clone());
@@ -286,11 +386,21 @@ mod tests {
                 (None, Ok(())) => {}
                 (Some(title), Err(invalid)) => {
                     assert_eq!(invalid.summary, title, "{at} = {value:?}");
-                    assert!(invalid.detail.contains(detail), "{at} = {value:?}: {}", invalid.detail);
+                    assert!(
+                        invalid.detail.contains(detail),
+                        "{at} = {value:?}: {}",
+                        invalid.detail
+                    );
                 }
-                (expected, outcome) => panic!("{at} = {value:?}: expected {expected:?}, got {outcome:?}"),
+                (expected, outcome) => {
+                    panic!("{at} = {value:?}: expected {expected:?}, got {outcome:?}")
+                }
             }
-            assert!(validator.description.ends_with('.'), "{}", validator.description);
+            assert!(
+                validator.description.ends_with('.'),
+                "{}",
+                validator.description
+            );
         }
     }
 }
