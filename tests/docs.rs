@@ -4,8 +4,9 @@
 //! `examples/provider/provider.tf`, `examples/resources/<name>/resource.tf`
 //! and `examples/data-sources/<name>/data-source.tf`, optional hand-written
 //! sections from `templates/<page>.md`, `## Schema`, and `## Import` from
-//! `examples/resources/<name>/import.sh`. The provider's page lists the
-//! hand-written guides of `docs/guides/`, whose front matter is checked.
+//! `examples/resources/<name>/import.sh` and `import-by-identity.tf`. The
+//! provider's page lists the hand-written guides of `docs/guides/`, whose
+//! front matter is checked.
 //! This test fails when anything drifts apart. Refresh with
 //! `UPDATE_DOCS=1 cargo test --test e2e docs`.
 
@@ -45,7 +46,20 @@ fn render_block(out: &mut String, block: &Block, heading: &str) {
             if a.requires_replace {
                 notes.push_str(", Forces replacement");
             }
-            lines.push(format!("- `{}` ({notes}) {}", a.name, a.description));
+            let accepts: Vec<&str> = a
+                .validators
+                .iter()
+                .map(|v| v.description.as_str())
+                .collect();
+            let accepts = if accepts.is_empty() {
+                String::new()
+            } else {
+                format!(" Accepts: {}", accepts.join(" "))
+            };
+            lines.push(format!(
+                "- `{}` ({notes}) {}{accepts}",
+                a.name, a.description
+            ));
         }
         for b in &block.blocks {
             let required = b.min_items > 0;
@@ -91,6 +105,9 @@ struct Page<'a> {
     example: String,
     /// `examples/resources/<name>/import.sh`, when the resource can be imported.
     import: Option<String>,
+    /// `examples/resources/<name>/import-by-identity.tf`: the `import` block
+    /// by resource identity (Terraform 1.12 and later).
+    import_by_identity: Option<String>,
     /// Hand-written sections placed before the schema (`templates/<page>.md`).
     prose: Option<String>,
     /// Guides to list (title, link), on the provider's page.
@@ -134,6 +151,14 @@ impl Page<'_> {
                 out,
                 "\n## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```",
                 import.trim_end()
+            );
+        }
+        if let Some(block) = &self.import_by_identity {
+            let _ = writeln!(
+                out,
+                "\nIn Terraform 1.12 and later, an `import` block can name the object by its resource \
+                 identity instead:\n\n```terraform\n{}\n```",
+                block.trim_end()
             );
         }
         out
@@ -224,6 +249,7 @@ fn docs_match_the_schemas() {
         schema: &schema,
         example: read("examples/provider/provider.tf"),
         import: None,
+        import_by_identity: None,
         prose: Some(read("templates/index.md")),
         guides: &guides,
     };
@@ -258,6 +284,7 @@ fn docs_match_the_schemas() {
             schema,
             example: read(&format!("{examples}/{example_file}")),
             import: read_if_present(&format!("{examples}/import.sh")),
+            import_by_identity: read_if_present(&format!("{examples}/import-by-identity.tf")),
             prose: read_if_present(&format!("templates/{folder}/{short}.md")),
             guides: &[],
         };

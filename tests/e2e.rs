@@ -5,6 +5,7 @@ mod common;
 mod composition;
 mod docs;
 mod examples;
+mod identity;
 mod install;
 mod lifecycle;
 mod order_once;

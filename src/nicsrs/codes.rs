@@ -150,6 +150,11 @@ pub fn is_not_found(code: i64, errors: &[String]) -> bool {
 pub const STATUS_CANCELLED: &str = "CANCELLED";
 /// The order status of an issued order (collect's top-level `status`).
 pub const STATUS_COMPLETE: &str = "COMPLETE";
+/// `status` of an order waiting for validation.
+pub const STATUS_PENDING: &str = "PENDING";
+/// The `status` values from which an order is never issued [inferred
+/// beyond CANCELLED].
+pub const FAILED_STATUSES: [&str; 5] = ["CANCELLED", "REJECTED", "REVOKED", "EXPIRED", "FAILED"];
 
 /// Inferred: NicSRS refuses a renew whose `refId` an earlier order already
 /// carries, with code `-1` and a message about the refId. The provider

@@ -27,6 +27,12 @@ impl std::fmt::Display for CsrPemError {
 
 impl std::error::Error for CsrPemError {}
 
+/// Where a validation file lives on the domain: the one statement of the
+/// path, used by the client, the provider and the sandbox.
+pub fn validation_file_path(file_name: &str) -> String {
+    format!("/.well-known/pki-validation/{file_name}")
+}
+
 /// Lower-case hexadecimal of `bytes`.
 pub fn hex_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -180,9 +186,9 @@ impl SectigoCsrHash {
     pub fn file_url(&self, domain: &str, https: bool) -> String {
         let scheme = if https { "https" } else { "http" };
         format!(
-            "{scheme}://{}/.well-known/pki-validation/{}",
+            "{scheme}://{}{}",
             authorization_domain(domain),
-            self.file_name()
+            validation_file_path(&self.file_name())
         )
     }
 

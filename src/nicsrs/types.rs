@@ -947,3 +947,131 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// What an order was placed with
+// ---------------------------------------------------------------------------
+
+/// A scalar NicSRS may send as a string or a number, read as text; empty
+/// text counts as absent.
+fn text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// `applyParams` of `/ssl/collect`: the parameters the order was placed with
+/// (the renew call's `params`, plus `renewId`/`years` where NicSRS reports
+/// them [inferred]). Every field is optional: the reader decides what it needs.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ApplyParams {
+    #[serde(default, deserialize_with = "text")]
+    pub csr: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub server: Option<String>,
+    #[serde(rename = "uniqueValue", default, deserialize_with = "text")]
+    pub unique_value: Option<String>,
+    #[serde(rename = "renewId", default, deserialize_with = "text")]
+    pub renew_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub years: Option<String>,
+    #[serde(rename = "domainInfo", default)]
+    pub domain_info: Option<Vec<AppliedDomain>>,
+    #[serde(rename = "organizationInfo", default)]
+    pub organization_info: Option<AppliedOrganization>,
+    #[serde(rename = "Administrator", default)]
+    pub administrator: Option<AppliedContact>,
+    #[serde(default)]
+    pub finance: Option<AppliedContact>,
+    #[serde(default)]
+    pub tech: Option<AppliedContact>,
+}
+
+impl ApplyParams {
+    /// `applyParams` as NicSRS sends it: an object, or an object as JSON text.
+    pub fn from_wire(value: &Value) -> Option<ApplyParams> {
+        match value {
+            Value::Object(_) => serde_json::from_value(value.clone()).ok(),
+            Value::String(text) => serde_json::from_str(text).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// One `domainInfo` entry of `applyParams`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct AppliedDomain {
+    #[serde(rename = "domainName", default, deserialize_with = "text")]
+    pub domain_name: Option<String>,
+    #[serde(rename = "dcvMethod", default, deserialize_with = "text")]
+    pub dcv_method: Option<String>,
+    #[serde(rename = "dcvEmail", default, deserialize_with = "text")]
+    pub dcv_email: Option<String>,
+}
+
+/// `organizationInfo` of `applyParams`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct AppliedOrganization {
+    #[serde(rename = "organizationName", default, deserialize_with = "text")]
+    pub name: Option<String>,
+    #[serde(rename = "organizationCity", default, deserialize_with = "text")]
+    pub city: Option<String>,
+    #[serde(rename = "organizationMobile", default, deserialize_with = "text")]
+    pub mobile: Option<String>,
+    #[serde(rename = "organizationAddress", default, deserialize_with = "text")]
+    pub address: Option<String>,
+    #[serde(rename = "organizationCountry", default, deserialize_with = "text")]
+    pub country: Option<String>,
+    #[serde(rename = "organizationPostCode", default, deserialize_with = "text")]
+    pub post_code: Option<String>,
+}
+
+/// A contact of `applyParams`, read with the seed's `organation` spelling
+/// where `organization` is missing.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct AppliedContact {
+    #[serde(default, deserialize_with = "text")]
+    pub job: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub state: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub mobile: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub address: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub country: Option<String>,
+    #[serde(rename = "lastName", default, deserialize_with = "text")]
+    pub last_name: Option<String>,
+    #[serde(rename = "postCode", default, deserialize_with = "text")]
+    pub post_code: Option<String>,
+    #[serde(rename = "firstName", default, deserialize_with = "text")]
+    pub first_name: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub organization: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    organation: Option<String>,
+}
+
+impl AppliedContact {
+    pub fn into_contact(self) -> Contact {
+        Contact {
+            job: self.job,
+            city: self.city,
+            email: self.email,
+            state: self.state,
+            mobile: self.mobile,
+            address: self.address,
+            country: self.country,
+            last_name: self.last_name,
+            post_code: self.post_code,
+            first_name: self.first_name,
+            organization: self.organization.or(self.organation),
+        }
+    }
+}

@@ -3,12 +3,14 @@
 //! gRPC errors, so Terraform shows them to the user.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
 use super::codec;
 use super::diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity, Step};
+use super::identity::{self, IdentitySchema};
 use super::plan::plan_resource_change;
 use super::proto::tfplugin6 as pb;
 use super::schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
@@ -20,6 +22,11 @@ pub struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: BTreeMap<&'static str, Arc<dyn Resource>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
+    /// Set once Terraform asked for the identity schemas (1.12 and later
+    /// do, right after the provider schema, in every provider process).
+    /// Until then no response carries identity data: an older Terraform
+    /// would have no identity schema to read it with.
+    identity_enabled: AtomicBool,
 }
 
 impl ProviderService {
@@ -38,7 +45,35 @@ impl ProviderService {
             provider,
             resources,
             data_sources,
+            identity_enabled: AtomicBool::new(false),
         }
+    }
+
+    /// The identity schema of a resource; `None` without identity, or when
+    /// the declaration is invalid (reported by GetResourceIdentitySchemas).
+    fn identity_schema(resource: &dyn Resource) -> Option<IdentitySchema> {
+        IdentitySchema::of(
+            resource.type_name(),
+            resource.identity(),
+            &resource.schema(),
+        )
+        .ok()
+        .flatten()
+    }
+
+    /// Identity data to send with `state`: `None` when Terraform does not
+    /// read identities, the resource has none, or the state does not know it.
+    fn identity_of(
+        &self,
+        resource: &dyn Resource,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::ResourceIdentityData> {
+        if !self.identity_enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let schema = Self::identity_schema(resource)?;
+        encode_identity(&schema, schema.from_state(state)?, diags)
     }
 
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<Arc<dyn Resource>> {
@@ -120,6 +155,34 @@ fn encode(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::Dynam
             );
             None
         }
+    }
+}
+
+fn encode_identity(
+    schema: &IdentitySchema,
+    identity: Value,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    encode(&identity, &schema.value_type(), diags).map(|data| pb::ResourceIdentityData {
+        identity_data: Some(data),
+    })
+}
+
+fn identity_schema_to_proto(schema: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: identity::VERSION,
+        identity_attributes: schema
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.clone(),
+                r#type: a.ty.to_json().to_string().into_bytes(),
+                // Each attribute names part of the object: import needs all.
+                required_for_import: true,
+                optional_for_import: false,
+                description: a.description.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -275,6 +338,11 @@ impl pb::provider_server::Provider for ProviderService {
             &mut diags,
         ) {
             reject_inexact_numbers(&config, &mut diags);
+            self.provider.schema().block.run_validators(
+                &config,
+                &AttributePath::default(),
+                &mut diags,
+            );
             let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
             report_panic("ValidateProviderConfig", checked, &mut diags);
         }
@@ -298,6 +366,11 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
+                resource.schema().block.run_validators(
+                    &config,
+                    &AttributePath::default(),
+                    &mut diags,
+                );
                 let checked = guard(async { resource.validate(&config, &mut diags) }).await;
                 report_panic("ValidateResourceConfig", checked, &mut diags);
             }
@@ -322,6 +395,11 @@ impl pb::provider_server::Provider for ProviderService {
                 &mut diags,
             ) {
                 reject_inexact_numbers(&config, &mut diags);
+                data_source.schema().block.run_validators(
+                    &config,
+                    &AttributePath::default(),
+                    &mut diags,
+                );
                 let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
                 report_panic("ValidateDataResourceConfig", checked, &mut diags);
             }
@@ -394,6 +472,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut new_state = request.current_state.clone();
+        let mut new_identity = request.current_identity.clone();
         if let Some(resource) = self.resource(&request.type_name, &mut diags) {
             let ty = resource.schema().value_type();
             if let Some(current) = decode(
@@ -405,7 +484,9 @@ impl pb::provider_server::Provider for ProviderService {
                 let read = guard(resource.read(&current, &mut diags)).await;
                 // After a panic the state stays as it was: never dropped.
                 if let Some(read) = report_panic("ReadResource", read, &mut diags) {
-                    new_state = encode(&read.unwrap_or(Value::Null), &ty, &mut diags);
+                    let read = read.unwrap_or(Value::Null);
+                    new_state = encode(&read, &ty, &mut diags);
+                    new_identity = self.identity_of(resource.as_ref(), &read, &mut diags);
                 }
             }
         }
@@ -413,6 +494,7 @@ impl pb::provider_server::Provider for ProviderService {
             new_state,
             diagnostics: diagnostics_to_proto(&diags),
             private: request.private,
+            new_identity,
         }))
     }
 
@@ -454,6 +536,14 @@ impl pb::provider_server::Provider for ProviderService {
                     response.planned_private = plan.private;
                     response.requires_replace =
                         plan.requires_replace.iter().map(path_to_proto).collect();
+                    if self.identity_enabled.load(Ordering::Relaxed) {
+                        if let Some(schema) = Self::identity_schema(resource.as_ref()) {
+                            if let Some(identity) = schema.planned(&prior, &plan.planned) {
+                                response.planned_identity =
+                                    encode_identity(&schema, identity, &mut diags);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -468,6 +558,7 @@ impl pb::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let mut diags = Diagnostics::new();
         let mut new_state = None;
+        let mut new_identity = None;
         if let Some(resource) = self.resource(&request.type_name, &mut diags) {
             let ty = resource.schema().value_type();
             let prior = decode(request.prior_state.as_ref(), &ty, "prior state", &mut diags);
@@ -496,12 +587,16 @@ impl pb::provider_server::Provider for ProviderService {
                     return Ok(Response::new(pb::apply_resource_change::Response {
                         new_state: encode(&prior, &ty, &mut diags),
                         private: request.planned_private,
+                        new_identity: self.identity_of(resource.as_ref(), &prior, &mut diags),
                         diagnostics: diagnostics_to_proto(&diags),
                         legacy_type_system: false,
                     }));
                 };
                 match result {
-                    Some(value) => new_state = encode(&value, &ty, &mut diags),
+                    Some(value) => {
+                        new_state = encode(&value, &ty, &mut diags);
+                        new_identity = self.identity_of(resource.as_ref(), &value, &mut diags);
+                    }
                     None if !diags.has_errors() => diags.error(
                         "Provider produced no result",
                         format!(
@@ -519,6 +614,7 @@ impl pb::provider_server::Provider for ProviderService {
             private: request.planned_private,
             diagnostics: diagnostics_to_proto(&diags),
             legacy_type_system: false,
+            new_identity,
         }))
     }
 
@@ -530,13 +626,60 @@ impl pb::provider_server::Provider for ProviderService {
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let Some(resource) = self.resource(&request.type_name, &mut diags) {
-            let imported = guard(resource.import(&request.id, &mut diags)).await;
+            let by_identity = request
+                .identity
+                .as_ref()
+                .and_then(|identity| identity.identity_data.as_ref());
+            let imported = match by_identity {
+                // `import { identity = { … } }` (Terraform 1.12 and later).
+                Some(data) => {
+                    let Some(schema) = Self::identity_schema(resource.as_ref()) else {
+                        diags.error(
+                            "Import by identity not supported",
+                            format!(
+                                "{} has no resource identity; import it by ID instead.",
+                                request.type_name
+                            ),
+                        );
+                        return Ok(Response::new(pb::import_resource_state::Response {
+                            diagnostics: diagnostics_to_proto(&diags),
+                            ..Default::default()
+                        }));
+                    };
+                    // Terraform sent identity data: it reads identities.
+                    self.identity_enabled.store(true, Ordering::Relaxed);
+                    match decode(
+                        Some(data),
+                        &schema.value_type(),
+                        "import identity",
+                        &mut diags,
+                    ) {
+                        Some(identity) => {
+                            guard(resource.import_by_identity(&identity, &mut diags)).await
+                        }
+                        None => Ok(None),
+                    }
+                }
+                None => guard(resource.import(&request.id, &mut diags)).await,
+            };
             if let Some(Some(value)) = report_panic("ImportResourceState", imported, &mut diags) {
                 if let Some(state) = encode(&value, &resource.schema().value_type(), &mut diags) {
+                    let identity = self.identity_of(resource.as_ref(), &value, &mut diags);
+                    if by_identity.is_some() && identity.is_none() && !diags.has_errors() {
+                        diags.error(
+                            "Imported object has no identity",
+                            format!(
+                                "{} imported an object whose identity attributes are not all set. \
+                                 This is a bug in the provider; please report it.",
+                                request.type_name
+                            ),
+                        );
+                    }
                     imported_resources.push(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name.clone(),
                         state: Some(state),
                         private: Vec::new(),
+                        identity,
                     });
                 }
             }
@@ -598,6 +741,75 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::move_resource_state::Response {
             diagnostics: diagnostics_to_proto(&diags),
             ..Default::default()
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Rpc<pb::get_resource_identity_schemas::Response> {
+        self.identity_enabled.store(true, Ordering::Relaxed);
+        let mut diags = Diagnostics::new();
+        let mut identity_schemas = HashMap::new();
+        for (name, resource) in &self.resources {
+            match IdentitySchema::of(name, resource.identity(), &resource.schema()) {
+                Ok(Some(schema)) => {
+                    identity_schemas.insert(name.to_string(), identity_schema_to_proto(&schema));
+                }
+                Ok(None) => {}
+                Err(problem) => diags.error(
+                    "Invalid resource identity",
+                    format!("{problem} This is a bug in the provider; please report it."),
+                ),
+            }
+        }
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Rpc<pb::upgrade_resource_identity::Response> {
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_identity = None;
+        if let Some(resource) = self.resource(&request.type_name, &mut diags) {
+            match Self::identity_schema(resource.as_ref()) {
+                None => diags.error(
+                    "No resource identity",
+                    format!(
+                        "{} has no resource identity, yet the state holds one. Remove the \
+                         resource from the state and import it again.",
+                        request.type_name
+                    ),
+                ),
+                Some(schema) => {
+                    let raw = request.raw_identity.map(|r| r.json).unwrap_or_default();
+                    let upgraded = serde_json::from_slice::<serde_json::Value>(&raw)
+                        .map_err(|e| {
+                            format!(
+                                "The stored identity of {} is not JSON ({e}).",
+                                request.type_name
+                            )
+                        })
+                        .and_then(|json| {
+                            schema.upgrade(&request.type_name, request.version, &json)
+                        });
+                    match upgraded {
+                        Ok(identity) => {
+                            upgraded_identity = encode_identity(&schema, identity, &mut diags)
+                        }
+                        Err(problem) => diags.error("Unreadable resource identity", problem),
+                    }
+                }
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity,
+            diagnostics: diagnostics_to_proto(&diags),
         }))
     }
 
@@ -940,5 +1152,384 @@ mod tests {
             .detail
             .contains("update exploded"));
         assert_eq!(update.new_state, object("a"), "the prior object is kept");
+    }
+
+    /// A resource identified by its computed `cert_id`, which a change of
+    /// `name` renews (as a rolling renewal does).
+    struct Ordered;
+
+    #[tonic::async_trait]
+    impl Resource for Ordered {
+        fn type_name(&self) -> &'static str {
+            "test_ordered"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                0,
+                Block::new("")
+                    .attribute(Attribute::required("name", Type::String, ""))
+                    .attribute(Attribute::computed("cert_id", Type::String, "The order.")),
+            )
+        }
+        fn identity(&self) -> &'static [&'static str] {
+            &["cert_id"]
+        }
+        async fn create(&self, planned: &Value, _: &[u8], _: &mut Diagnostics) -> Option<Value> {
+            let mut state = planned.clone();
+            let name = planned.get("name").as_str().unwrap_or_default();
+            state.set("cert_id", format!("c-{name}").into());
+            Some(state)
+        }
+        async fn read(&self, state: &Value, _: &mut Diagnostics) -> Option<Value> {
+            (state.get("cert_id").as_str() != Some("gone")).then(|| state.clone())
+        }
+        async fn update(&self, _: &Value, planned: &Value, d: &mut Diagnostics) -> Option<Value> {
+            self.create(planned, &[], d).await
+        }
+        async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+        async fn import(&self, id: &str, _: &mut Diagnostics) -> Option<Value> {
+            Some(Value::object([
+                ("name", "imported".into()),
+                ("cert_id", id.into()),
+            ]))
+        }
+    }
+
+    /// The same without identity, and one whose declaration is wrong.
+    struct Plain(&'static [&'static str]);
+
+    #[tonic::async_trait]
+    impl Resource for Plain {
+        fn type_name(&self) -> &'static str {
+            if self.0.is_empty() {
+                "test_plain"
+            } else {
+                "test_broken"
+            }
+        }
+        fn schema(&self) -> Schema {
+            Ordered.schema()
+        }
+        fn identity(&self) -> &'static [&'static str] {
+            self.0
+        }
+        async fn create(&self, p: &Value, _: &[u8], d: &mut Diagnostics) -> Option<Value> {
+            Ordered.create(p, &[], d).await
+        }
+        async fn read(&self, state: &Value, d: &mut Diagnostics) -> Option<Value> {
+            Ordered.read(state, d).await
+        }
+        async fn update(&self, _: &Value, p: &Value, d: &mut Diagnostics) -> Option<Value> {
+            Ordered.create(p, &[], d).await
+        }
+        async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+        async fn import(&self, id: &str, d: &mut Diagnostics) -> Option<Value> {
+            Ordered.import(id, d).await
+        }
+    }
+
+    struct IdentityProvider(bool);
+
+    #[tonic::async_trait]
+    impl Provider for IdentityProvider {
+        fn schema(&self) -> Schema {
+            Schema::new(0, Block::new(""))
+        }
+        async fn configure(&self, _: &str, _: &Value, _: &mut Diagnostics) {}
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            let mut resources: Vec<Arc<dyn Resource>> =
+                vec![Arc::new(Ordered), Arc::new(Plain(&[]))];
+            if self.0 {
+                resources.push(Arc::new(Plain(&["nope"])));
+            }
+            resources
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+    }
+
+    fn state(name: &str, cert_id: Value) -> Option<pb::DynamicValue> {
+        let value = Value::object([("name", name.into()), ("cert_id", cert_id)]);
+        encode(
+            &value,
+            &Ordered.schema().value_type(),
+            &mut Diagnostics::new(),
+        )
+    }
+
+    fn identity_data(cert_id: &str) -> Option<pb::ResourceIdentityData> {
+        let ty = Type::object([("cert_id", Type::String)]);
+        let value = Value::object([("cert_id", cert_id.into())]);
+        encode(&value, &ty, &mut Diagnostics::new()).map(|data| pb::ResourceIdentityData {
+            identity_data: Some(data),
+        })
+    }
+
+    async fn identity_schemas(
+        service: &ProviderService,
+    ) -> pb::get_resource_identity_schemas::Response {
+        service
+            .get_resource_identity_schemas(Request::new(
+                pb::get_resource_identity_schemas::Request {},
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn read(
+        service: &ProviderService,
+        type_name: &str,
+        cert_id: &str,
+    ) -> pb::read_resource::Response {
+        service
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: type_name.into(),
+                current_state: state("web", cert_id.into()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn plan(
+        service: &ProviderService,
+        prior: Option<pb::DynamicValue>,
+        name: &str,
+    ) -> pb::plan_resource_change::Response {
+        service
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_ordered".into(),
+                // As Terraform proposes: computed values kept from the prior state.
+                proposed_new_state: state(
+                    name,
+                    decode(
+                        prior.as_ref(),
+                        &Ordered.schema().value_type(),
+                        "",
+                        &mut Diagnostics::new(),
+                    )
+                    .map_or(Value::Null, |p| p.get("cert_id").clone()),
+                ),
+                prior_state: prior,
+                config: state(name, Value::Null),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn apply(
+        service: &ProviderService,
+        prior: Option<pb::DynamicValue>,
+        planned: Option<pb::DynamicValue>,
+    ) -> pb::apply_resource_change::Response {
+        service
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_ordered".into(),
+                prior_state: prior,
+                planned_state: planned,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn import(
+        service: &ProviderService,
+        type_name: &str,
+        id: &str,
+        identity: Option<pb::ResourceIdentityData>,
+    ) -> pb::import_resource_state::Response {
+        service
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: type_name.into(),
+                id: id.into(),
+                identity,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    #[tokio::test]
+    async fn identity_schemas_list_the_declared_attributes_with_their_schema_types() {
+        let service = ProviderService::new(Arc::new(IdentityProvider(false)));
+        let response = identity_schemas(&service).await;
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
+        assert_eq!(response.identity_schemas.len(), 1, "test_plain has none");
+        let schema = &response.identity_schemas["test_ordered"];
+        assert_eq!(schema.version, 0);
+        let attribute = &schema.identity_attributes[0];
+        assert_eq!(
+            (attribute.name.as_str(), attribute.r#type.as_slice()),
+            ("cert_id", &b"\"string\""[..])
+        );
+        assert!(attribute.required_for_import && !attribute.optional_for_import);
+        assert_eq!(attribute.description, "The order.");
+
+        let broken =
+            identity_schemas(&ProviderService::new(Arc::new(IdentityProvider(true)))).await;
+        assert!(first_error(&broken.diagnostics)
+            .detail
+            .contains("test_broken declares identity attribute \"nope\""));
+    }
+
+    #[tokio::test]
+    async fn no_identity_is_sent_to_a_terraform_that_never_asked_for_identity_schemas() {
+        // Terraform before 1.12 (e.g. 1.0.3) never calls GetResourceIdentitySchemas.
+        let service = ProviderService::new(Arc::new(IdentityProvider(false)));
+        assert_eq!(
+            read(&service, "test_ordered", "c-web").await.new_identity,
+            None
+        );
+        let planned = plan(&service, state("web", "c-web".into()), "www").await;
+        assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+        assert_eq!(planned.planned_identity, None);
+        let created = apply(&service, None, state("web", Value::Unknown)).await;
+        assert!(created.new_state.is_some());
+        assert_eq!(created.new_identity, None);
+        let imported = import(&service, "test_ordered", "c-1", None).await;
+        assert_eq!(imported.imported_resources[0].identity, None);
+    }
+
+    #[tokio::test]
+    async fn identity_follows_the_state_through_read_plan_apply_and_import() {
+        let service = ProviderService::new(Arc::new(IdentityProvider(false)));
+        identity_schemas(&service).await;
+
+        assert_eq!(
+            read(&service, "test_ordered", "c-web").await.new_identity,
+            identity_data("c-web")
+        );
+        assert_eq!(
+            read(&service, "test_ordered", "gone").await.new_identity,
+            None,
+            "removed"
+        );
+        assert_eq!(
+            read(&service, "test_plain", "c-web").await.new_identity,
+            None,
+            "no identity"
+        );
+
+        // Create: the ID is unknown until apply, so no identity is planned.
+        let create = plan(&service, None, "web").await;
+        assert!(create.diagnostics.is_empty(), "{:?}", create.diagnostics);
+        assert_eq!(create.planned_identity, None);
+        let created = apply(&service, None, create.planned_state).await;
+        assert_eq!(created.new_identity, identity_data("c-web"));
+
+        // An update that keeps the ID plans the same identity.
+        let same = plan(&service, state("web", "c-web".into()), "web").await;
+        assert_eq!(same.planned_identity, identity_data("c-web"));
+        // An update that renews plans the prior, known identity; apply
+        // answers with the new one.
+        let roll = plan(&service, state("web", "c-web".into()), "www").await;
+        assert_eq!(roll.planned_identity, identity_data("c-web"));
+        let rolled = apply(&service, state("web", "c-web".into()), roll.planned_state).await;
+        assert_eq!(rolled.new_identity, identity_data("c-www"));
+
+        // Destroy: planned with the prior identity, applied to none.
+        let destroy = service
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_ordered".into(),
+                prior_state: state("web", "c-web".into()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(destroy.planned_identity, identity_data("c-web"));
+        let destroyed = apply(&service, state("web", "c-web".into()), None).await;
+        assert_eq!(destroyed.new_identity, None);
+
+        let by_id = import(&service, "test_ordered", "c-1", None).await;
+        assert_eq!(by_id.imported_resources[0].identity, identity_data("c-1"));
+    }
+
+    #[tokio::test]
+    async fn import_by_identity_is_the_import_by_id_of_its_single_attribute() {
+        let service = ProviderService::new(Arc::new(IdentityProvider(false)));
+        let response = import(&service, "test_ordered", "", identity_data("c-7")).await;
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
+        let imported = &response.imported_resources[0];
+        assert_eq!(imported.identity, identity_data("c-7"));
+        assert_eq!(imported.state, state("imported", "c-7".into()));
+
+        let empty = import(&service, "test_ordered", "", identity_data(" ")).await;
+        assert!(empty.imported_resources.is_empty());
+        assert!(first_error(&empty.diagnostics)
+            .detail
+            .contains("identity.cert_id is empty"));
+
+        let plain = import(&service, "test_plain", "", identity_data("c-7")).await;
+        assert!(plain.imported_resources.is_empty());
+        assert_eq!(
+            first_error(&plain.diagnostics).summary,
+            "Import by identity not supported"
+        );
+    }
+
+    #[tokio::test]
+    async fn stored_identity_is_upgraded_from_version_0_only() {
+        let service = ProviderService::new(Arc::new(IdentityProvider(false)));
+        let upgrade = |type_name: &str, version: i64, json: &str| {
+            service.upgrade_resource_identity(Request::new(
+                pb::upgrade_resource_identity::Request {
+                    type_name: type_name.into(),
+                    version,
+                    raw_identity: Some(pb::RawState {
+                        json: json.as_bytes().to_vec(),
+                        flatmap: HashMap::new(),
+                    }),
+                },
+            ))
+        };
+        let ok = upgrade("test_ordered", 0, r#"{"cert_id":"c-1"}"#)
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
+        assert_eq!(ok.upgraded_identity, identity_data("c-1"));
+        for (type_name, version, json, expected) in [
+            (
+                "test_ordered",
+                1,
+                r#"{"cert_id":"c-1"}"#,
+                "identity version 1",
+            ),
+            ("test_ordered", 0, "{", "is not JSON"),
+            (
+                "test_plain",
+                0,
+                r#"{"cert_id":"c-1"}"#,
+                "has no resource identity",
+            ),
+        ] {
+            let failed = upgrade(type_name, version, json)
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(failed.upgraded_identity, None);
+            assert!(
+                first_error(&failed.diagnostics).detail.contains(expected),
+                "{expected}: {:?}",
+                failed.diagnostics
+            );
+        }
     }
 }

@@ -8,7 +8,9 @@ pub mod codec;
 pub mod diagnostics;
 mod grpc;
 pub mod handshake;
+pub mod identity;
 pub mod logging;
+pub mod model;
 pub mod plan;
 pub mod schema;
 mod serve;
@@ -21,8 +23,9 @@ use std::sync::Arc;
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use grpc::ProviderService;
+pub use model::{Field, Model};
 pub use plan::{Plan, PlanChange};
-pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+pub use schema::{Attribute, Block, Invalid, Mode, NestedBlock, Nesting, Schema, Validator};
 pub use serve::serve;
 pub use value::{Type, Value};
 
@@ -110,6 +113,52 @@ pub trait Resource: Send + Sync {
             format!("{} cannot be imported.", self.type_name()),
         );
         None
+    }
+
+    /// The top-level state attributes that identify the remote object:
+    /// its resource identity (Terraform 1.12 and later; see [`identity`]).
+    /// The plugin layer derives the identity schema and data from them.
+    /// Empty (the default): no identity.
+    fn identity(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Import by identity (`import { identity = { … } }`), given identity
+    /// data of this resource's identity schema. The default imports by the
+    /// ID that a single string identity attribute holds, through
+    /// [`Resource::import`].
+    async fn import_by_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let schema =
+            match identity::IdentitySchema::of(self.type_name(), self.identity(), &self.schema()) {
+                Ok(Some(schema)) => schema,
+                Ok(None) => {
+                    diags.error(
+                        "Import by identity not supported",
+                        format!(
+                            "{} has no resource identity; import it by ID instead.",
+                            self.type_name()
+                        ),
+                    );
+                    return None;
+                }
+                Err(problem) => {
+                    diags.error(
+                        "Invalid resource identity",
+                        format!("{problem} This is a bug in the provider."),
+                    );
+                    return None;
+                }
+            };
+        match schema.import_id(identity) {
+            Ok(id) => self.import(&id, diags).await,
+            Err(problem) => {
+                diags.error(
+                    "Invalid import identity",
+                    format!("Cannot import {}: {problem}.", self.type_name()),
+                );
+                None
+            }
+        }
     }
 
     /// Turns stored state (raw JSON written by schema `version`) into a value

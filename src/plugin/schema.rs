@@ -2,7 +2,61 @@
 //! behaviour (`requires_replace`, `use_state_for_unknown`, defaults) written
 //! beside each attribute so a resource reads like its documentation.
 
+use std::sync::Arc;
+
+use super::diagnostics::{AttributePath, Diagnostics, Step};
 use super::value::{Type, Value};
+
+/// Why a value is refused: a short title and "expected X, got Y" with the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub summary: String,
+    pub detail: String,
+}
+
+type Check = dyn Fn(&AttributePath, &Value) -> Result<(), Invalid> + Send + Sync;
+
+/// A named check of one attribute, attached to it in the schema: the engine
+/// runs it on every known, non-null value at validation, and the docs render
+/// its description beside the attribute.
+#[derive(Clone)]
+pub struct Validator {
+    pub description: String,
+    check: Arc<Check>,
+}
+
+impl Validator {
+    pub fn new(
+        description: impl Into<String>,
+        check: impl Fn(&AttributePath, &Value) -> Result<(), Invalid> + Send + Sync + 'static,
+    ) -> Validator {
+        Validator {
+            description: description.into(),
+            check: Arc::new(check),
+        }
+    }
+
+    pub fn check(&self, at: &AttributePath, value: &Value) -> Result<(), Invalid> {
+        (self.check)(at, value)
+    }
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Validator({:?})", self.description)
+    }
+}
+
+/// The name of the attribute a path ends at (for titles such as "Invalid email").
+pub fn attribute_name(at: &AttributePath) -> &str {
+    at.0.iter()
+        .rev()
+        .find_map(|step| match step {
+            Step::Attribute(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
 
 /// How an attribute is set: by the user, by the provider, or either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +87,8 @@ pub struct Attribute {
     pub use_state_for_unknown: bool,
     /// The value planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
+    /// Run in order on a known value; the first refusal is reported.
+    pub validators: Vec<Validator>,
 }
 
 impl Attribute {
@@ -46,6 +102,7 @@ impl Attribute {
             requires_replace: false,
             use_state_for_unknown: false,
             default: None,
+            validators: Vec::new(),
         }
     }
 
@@ -77,6 +134,11 @@ impl Attribute {
 
     pub fn use_state_for_unknown(mut self) -> Attribute {
         self.use_state_for_unknown = true;
+        self
+    }
+
+    pub fn validate_with(mut self, validator: Validator) -> Attribute {
+        self.validators.push(validator);
         self
     }
 
@@ -220,6 +282,44 @@ impl Block {
     pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
+
+    /// Runs every attribute's validators over `value` (an object of this
+    /// block), nested blocks included; unknown and null values are skipped.
+    pub fn run_validators(&self, value: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+        let Value::Object(attributes) = value else {
+            return;
+        };
+        for attribute in &self.attributes {
+            let Some(item) = attributes.get(&attribute.name) else {
+                continue;
+            };
+            if item.is_null() || item.is_unknown() {
+                continue;
+            }
+            let path = at.clone().attribute(&attribute.name);
+            if let Some(invalid) = attribute
+                .validators
+                .iter()
+                .find_map(|v| v.check(&path, item).err())
+            {
+                diags.attribute_error(path, invalid.summary, invalid.detail);
+            }
+        }
+        for nested in &self.blocks {
+            let path = at.clone().attribute(&nested.name);
+            match (nested.nesting, attributes.get(&nested.name)) {
+                (Nesting::Single, Some(item)) => nested.block.run_validators(item, &path, diags),
+                (Nesting::List, Some(Value::List(items))) => {
+                    for (i, item) in items.iter().enumerate() {
+                        nested
+                            .block
+                            .run_validators(item, &path.clone().index(i), diags);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +342,61 @@ impl Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shorter_than(n: usize) -> Validator {
+        Validator::new(
+            format!("At most {n} characters."),
+            move |at, value| match value.as_str() {
+                Some(text) if text.len() > n => Err(Invalid {
+                    summary: format!("Invalid {}", attribute_name(at)),
+                    detail: format!("{at} has {} characters; use at most {n}.", text.len()),
+                }),
+                _ => Ok(()),
+            },
+        )
+    }
+
+    #[test]
+    fn validators_run_on_known_values_in_nested_blocks_at_their_path() {
+        let block = Block::new("")
+            .attribute(Attribute::optional("a", Type::String, "").validate_with(shorter_than(2)))
+            .block(NestedBlock::list(
+                "item",
+                Block::new("").attribute(
+                    Attribute::optional("b", Type::String, "").validate_with(shorter_than(1)),
+                ),
+            ));
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (Value::object([("a", "ok".into())]), vec![]),
+            (Value::object([("a", "long".into())]), vec!["a"]),
+            (Value::object([("a", Value::Unknown)]), vec![]),
+            (
+                Value::object([
+                    ("a", Value::Null),
+                    (
+                        "item",
+                        Value::List(vec![
+                            Value::object([("b", "".into())]),
+                            Value::object([("b", "xy".into())]),
+                        ]),
+                    ),
+                ]),
+                vec!["item[1].b"],
+            ),
+        ];
+        for (value, expected) in cases {
+            let mut diags = Diagnostics::new();
+            block.run_validators(&value, &AttributePath::default(), &mut diags);
+            let paths: Vec<String> = diags
+                .iter()
+                .map(|d| d.path.as_ref().map(ToString::to_string).unwrap_or_default())
+                .collect();
+            assert_eq!(paths, expected, "{value:?}");
+            for d in diags.iter() {
+                assert!(d.summary.starts_with("Invalid "), "{}", d.summary);
+            }
+        }
+    }
 
     #[test]
     fn block_type_includes_nested_blocks_by_nesting_mode() {

@@ -41,6 +41,15 @@ impl Type {
         )
     }
 
+    /// The attribute names of an object type (sorted); empty for others.
+    /// Models compare their declared names with this.
+    pub fn attribute_names(&self) -> Vec<String> {
+        match self {
+            Type::Object(attributes) => attributes.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The JSON type expression Terraform expects in `Schema.Attribute.type`.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::{json, Value as J};

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::plugin::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
+use crate::plugin::{Attribute, Block, DataSource, Diagnostics, Field, Model, Schema, Type, Value};
 
-use super::{dcv, issued, lifecycle, validate_cert_id, Shared};
+use super::models::{self, decode};
+use super::{dcv, issued, lifecycle, validators, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate";
 
@@ -22,7 +23,7 @@ pub fn schema() -> Schema {
     Schema::new(
         0,
         Block::new("Reads a NicSRS order: its status, domains, validation records, dates and, once issued, the certificate.")
-            .attribute(Attribute::required("cert_id", Type::String, "The order's certificate ID."))
+            .attribute(Attribute::required("cert_id", Type::String, "The order's certificate ID.").validate_with(validators::cert_id()))
             .attribute(Attribute::computed("id", Type::String, "Same as `cert_id`."))
             .attribute(Attribute::computed("status", Type::String, "The order status: `PENDING`, `COMPLETE`, `CANCELLED`, …"))
             .attribute(Attribute::computed("domains", Type::list(Type::String), "The order's domains."))
@@ -48,14 +49,11 @@ impl DataSource for CertificateData {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_cert_id(config, diags);
-    }
-
     async fn read(&self, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let mut state: models::CertificateData = decode(config, diags)?;
         let client = self.shared.client(diags)?;
-        let cert_id = config.get("cert_id").as_str().unwrap_or_default();
-        let collected = match client.collect(cert_id).await {
+        let cert_id = state.cert_id.known().cloned().unwrap_or_default();
+        let collected = match client.collect(&cert_id).await {
             Ok(collected) => collected,
             Err(error) => {
                 diags.error(
@@ -67,27 +65,19 @@ impl DataSource for CertificateData {
         };
         let data = &collected.data;
         let domain_info = dcv::domain_info_of(data);
-        let mut state = config.clone();
-        state.set("id", cert_id.into());
-        state.set("status", Value::opt_string(collected.status.clone()));
-        state.set(
-            "domains",
-            Value::List(
-                data.dcv_list
-                    .iter()
-                    .filter_map(|e| e.domain_name.clone())
-                    .map(Value::String)
-                    .collect(),
-            ),
+        state.id = Field::Known(cert_id);
+        state.status = collected.status.clone().into();
+        state.domains = Field::Known(
+            data.dcv_list
+                .iter()
+                .filter_map(|e| e.domain_name.clone())
+                .collect(),
         );
-        state.set("dcv_records", dcv::dcv_records(&domain_info, data));
-        state.set(
-            "begin_date",
-            lifecycle::api_date(data.begin_date.as_deref()),
-        );
-        state.set("end_date", lifecycle::api_date(data.end_date.as_deref()));
-        state.set("due_date", lifecycle::api_date(data.due_date.as_deref()));
-        issued::set_certificate_fields(&mut state, data);
-        Some(state)
+        state.dcv_records = Field::Known(dcv::dcv_records(&domain_info, data));
+        state.begin_date = lifecycle::api_date(data.begin_date.as_deref());
+        state.end_date = lifecycle::api_date(data.end_date.as_deref());
+        state.due_date = lifecycle::api_date(data.due_date.as_deref());
+        state.set_issued(issued::issued(data));
+        Some(state.encode())
     }
 }

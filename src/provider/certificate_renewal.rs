@@ -6,15 +6,17 @@
 use std::sync::Arc;
 
 use crate::nicsrs;
-use crate::nicsrs::{ordering, rules};
+use crate::nicsrs::{codes, ordering, rules};
+use crate::plugin::model::{FromValue, IntoValue};
 use crate::plugin::{
-    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Plan, PlanChange, Resource, Schema,
-    Type, Value,
+    Attribute, AttributePath, Block, Diagnostics, Field, Model, NestedBlock, Plan, PlanChange,
+    Resource, Schema, Type, Value,
 };
 
-use super::contact::{contact_block, validate_contact, validate_fields};
+use super::contact::{contact_block, text_attribute};
 use super::lifecycle::{self, Due};
-use super::{convert, dcv, refresh_order, IfMissing, Refresh, Shared};
+use super::models::{decode, decode_optional, Renewal};
+use super::{convert, dcv, refresh_order, validators, IfMissing, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_renewal";
 
@@ -51,7 +53,8 @@ pub fn schema() -> Schema {
         // Required
         .attribute(
             Attribute::required("renew_id", Type::String, "The NicSRS certificate ID to renew (`renewId`).")
-                .requires_replace(),
+                .requires_replace()
+                .validate_with(validators::identifier()),
         )
         .attribute(
             Attribute::required(
@@ -59,7 +62,8 @@ pub fn schema() -> Schema {
                 Type::Number,
                 "Validity of the order in years (`years`), 1 to 6; what a product allows may be less.",
             )
-            .requires_replace(),
+            .requires_replace()
+            .validate_with(validators::years()),
         )
         .attribute(
             Attribute::required(
@@ -68,7 +72,8 @@ pub fn schema() -> Schema {
                 "The certificate signing request, PEM-encoded PKCS#10 (`params.csr`). Its names must \
                  include every `domain_info.domain_name`.",
             )
-            .requires_replace(),
+            .requires_replace()
+            .validate_with(validators::csr()),
         )
         .attribute(
             Attribute::required(
@@ -77,7 +82,8 @@ pub fn schema() -> Schema {
                 "The server platform (`params.server`), e.g. `nginx`, `apache2`, `iis7`, `tomcat`; \
                  `other` is always accepted.",
             )
-            .requires_replace(),
+            .requires_replace()
+            .validate_with(validators::server()),
         )
         // Optional
         .attribute(
@@ -93,7 +99,8 @@ pub fn schema() -> Schema {
                  A replacement needs a new one: keeping a chosen `ref_id` through a replacement is an error.",
             )
             .requires_replace()
-            .use_state_for_unknown(),
+            .use_state_for_unknown()
+            .validate_with(validators::identifier()),
         )
         .attribute(
             Attribute::optional(
@@ -101,7 +108,8 @@ pub fn schema() -> Schema {
                 Type::String,
                 "Sectigo products only (`params.uniqueValue`): 1 to 20 characters of a-z, A-Z, 0-9.",
             )
-            .requires_replace(),
+            .requires_replace()
+            .validate_with(validators::unique_value()),
         )
         .attribute(
             Attribute::optional_computed(
@@ -112,7 +120,8 @@ pub fn schema() -> Schema {
             )
             .default(Value::Bool(false)),
         )
-        .attribute(Attribute::optional(
+        .attribute(
+            Attribute::optional(
             "renew_before_days",
             Type::Number,
             "Rolling renewal: when the certificate of the current order expires within this many days \
@@ -124,7 +133,9 @@ pub fn schema() -> Schema {
              re-apply after an interrupted roll adopts the order instead of buying it again. Without it, \
              nothing is renewed when the certificate nears expiry (plans only warn once NicSRS's renewal \
              window is open).",
-        ))
+        )
+            .validate_with(validators::renew_before_days()),
+        )
         .attribute(Attribute::optional(
             "check_renewal_window",
             Type::Bool,
@@ -222,16 +233,22 @@ pub fn schema() -> Schema {
             NestedBlock::single(
                 "organization_info",
                 Block::new("The organization (`params.organizationInfo`); needed for OV and EV products.")
-                    .attribute(Attribute::optional("name", Type::String, "Organization name (`organizationName`)."))
-                    .attribute(Attribute::optional("city", Type::String, "City (`organizationCity`)."))
-                    .attribute(Attribute::optional("mobile", Type::String, "Phone number (`organizationMobile`)."))
-                    .attribute(Attribute::optional("address", Type::String, "Address (`organizationAddress`)."))
-                    .attribute(Attribute::optional(
-                        "country",
-                        Type::String,
-                        "Two-letter ISO 3166-1 country code (`organizationCountry`).",
+                    .attribute(text_attribute("name", "Organization name (`organizationName`).", false, None))
+                    .attribute(text_attribute("city", "City (`organizationCity`).", false, None))
+                    .attribute(text_attribute(
+                        "mobile",
+                        "Phone number (`organizationMobile`).",
+                        false,
+                        Some(validators::mobile),
                     ))
-                    .attribute(Attribute::optional("post_code", Type::String, "Postal code (`organizationPostCode`).")),
+                    .attribute(text_attribute("address", "Address (`organizationAddress`).", false, None))
+                    .attribute(text_attribute(
+                        "country",
+                        "Two-letter ISO 3166-1 country code (`organizationCountry`).",
+                        false,
+                        Some(validators::country),
+                    ))
+                    .attribute(text_attribute("post_code", "Postal code (`organizationPostCode`).", false, None)),
             )
             .requires_replace(),
         )
@@ -270,44 +287,55 @@ impl Resource for CertificateRenewal {
         schema()
     }
 
+    fn identity(&self) -> &'static [&'static str] {
+        &["cert_id"]
+    }
+
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_renewal(config, diags);
-        lifecycle::validate(config, diags);
+        let Some(config) = decode::<Renewal>(config, diags) else {
+            return;
+        };
+        validate_domains(&config, diags);
+        lifecycle::validate(&config, diags);
     }
 
     async fn modify_plan(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
+        let Some(prior) = decode_optional::<Renewal>(change.prior, diags) else {
+            return;
+        };
         if change.is_destroy() {
-            warn_destroy(change.prior, diags);
+            if let Some(prior) = &prior {
+                warn_destroy(prior, diags);
+            }
             return;
         }
-        let domain_info = plan.planned.get("domain_info").clone();
-        if plan.planned.get("dcv_records").is_unknown() {
-            plan.planned
-                .set("dcv_records", dcv::planned_dcv_records(&domain_info));
+        let (Some(config), Some(mut planned)) = (
+            decode::<Renewal>(change.config, diags),
+            decode::<Renewal>(&plan.planned, diags),
+        ) else {
+            return;
+        };
+        if planned.dcv_records.is_unknown() {
+            planned.dcv_records = dcv::planned_dcv_records(&planned.domain_info);
         }
-        if plan.planned.get("dns_records").is_unknown() {
-            plan.planned
-                .set("dns_records", dcv::planned_dns_records(&domain_info));
+        if planned.dns_records.is_unknown() {
+            planned.dns_records = dcv::planned_dns_records(&planned.domain_info);
         }
-        if change.is_create() {
-            plan.planned
-                .set("previous_cert_ids", Value::List(Vec::new()));
-            let replacing = PlanPrivate::decode(change.prior_private).prior_ref_id;
-            self.plan_order(
-                change.config,
-                &mut plan.planned,
-                replacing.as_deref(),
-                diags,
-            )
-            .await;
-        } else {
-            self.plan_update(change, plan, diags).await;
+        match &prior {
+            None => {
+                planned.previous_cert_ids = Field::Known(Vec::new());
+                let replacing = PlanPrivate::decode(change.prior_private).prior_ref_id;
+                self.plan_order(&config, &mut planned, replacing.as_deref(), diags)
+                    .await;
+            }
+            Some(prior) => {
+                self.plan_update(prior, &config, &mut planned, plan, diags)
+                    .await
+            }
         }
-        let due_at = lifecycle::renewal_due_at(
-            plan.planned.get("expires_at"),
-            plan.planned.get("renew_before_days"),
-        );
-        plan.planned.set("renewal_due_at", due_at);
+        planned.renewal_due_at =
+            lifecycle::renewal_due_at(&planned.expires_at, &planned.renew_before_days);
+        plan.planned = planned.encode();
     }
 
     async fn create(
@@ -316,7 +344,8 @@ impl Resource for CertificateRenewal {
         private: &[u8],
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let request = match convert::renew_request(planned) {
+        let planned: Renewal = decode(planned, diags)?;
+        let request = match convert::renew_request(&planned) {
             Ok(request) => request,
             Err(problem) => {
                 diags.error(
@@ -330,29 +359,26 @@ impl Resource for CertificateRenewal {
         let replacing = PlanPrivate::decode(private).prior_ref_id;
         self.order_into_state(&client, &request, replacing.as_deref(), planned, diags)
             .await
+            .map(Renewal::encode)
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let mut state: Renewal = decode(state, diags)?;
         let client = self.shared.client(diags)?;
-        let cert_id = state
-            .get("cert_id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let cert_id = state.cert_id.known().cloned().unwrap_or_default();
         let if_missing = state
-            .get("ref_id")
+            .ref_id
             .as_str()
             .map_or(IfMissing::Keep, IfMissing::ConfirmByRefId);
-        let mut state = state.clone();
-        if state.get("previous_cert_ids").is_null() {
-            state.set("previous_cert_ids", Value::List(Vec::new()));
-        }
         match refresh_order(&client, &cert_id, "Renewal order", if_missing, diags).await {
             Refresh::Found(collected) => set_order_fields(&mut state, *collected),
             Refresh::Gone => return None,
             Refresh::Unreadable => {}
         }
-        Some(state)
+        if state.previous_cert_ids.is_null() {
+            state.previous_cert_ids = Field::Known(Vec::new());
+        }
+        Some(state.encode())
     }
 
     async fn update(
@@ -361,18 +387,15 @@ impl Resource for CertificateRenewal {
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
+        let prior: Renewal = decode(prior, diags)?;
+        let planned: Renewal = decode(planned, diags)?;
         let client = self.shared.client(diags)?;
-        if planned.get("cert_id").is_unknown() && !prior.get("renew_id").is_null() {
-            return Some(self.roll(&client, prior, planned, diags).await);
+        if planned.cert_id.is_unknown() && !prior.renew_id.is_null() {
+            return Some(self.roll(&client, prior, planned, diags).await.encode());
         }
-        let cert_id = prior
-            .get("cert_id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let mut state = planned.clone();
-        if !prior.get("renew_id").is_null() {
-            for request in dcv_changes(&cert_id, prior, planned) {
+        let cert_id = prior.cert_id.known().cloned().unwrap_or_default();
+        if !prior.renew_id.is_null() {
+            for request in dcv_changes(&cert_id, &prior, &planned) {
                 let domain = request.domain_name.clone().unwrap_or_default();
                 if let Err(error) = client.update_dcv(&request).await {
                     diags.attribute_error(
@@ -381,30 +404,31 @@ impl Resource for CertificateRenewal {
                         format!("Changing the DCV method of {domain} on order {cert_id} failed: {error}"),
                     );
                     // Keep what the order really has for the domains not yet changed.
-                    return Some(prior.clone());
+                    return Some(prior.encode());
                 }
             }
         }
-        if state.get("ref_id").is_unknown() {
-            state.set("ref_id", Value::Null);
+        let mut state = planned.clone();
+        if state.ref_id.is_unknown() {
+            state.ref_id = Field::Null;
         }
         refresh_from_order(&client, &cert_id, &mut state, diags).await;
         // Same order: what the plan knew of its dates stands.
-        for name in ["expires_at", "renewal_due_at"] {
-            if planned.get(name).is_wholly_known() {
-                state.set(name, planned.get(name).clone());
-            }
+        if planned.expires_at.is_known() {
+            state.expires_at = planned.expires_at;
         }
-        Some(state)
+        if planned.renewal_due_at.is_known() {
+            state.renewal_due_at = planned.renewal_due_at;
+        }
+        Some(state.encode())
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
-        let cert_id = prior
-            .get("cert_id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if prior.get("cancel_on_destroy").as_bool() != Some(true) {
+        let Some(prior) = decode::<Renewal>(prior, diags) else {
+            return;
+        };
+        let cert_id = prior.cert_id.known().cloned().unwrap_or_default();
+        if prior.cancel_on_destroy.known() != Some(&true) {
             diags.warning(
                 "Order kept at NicSRS",
                 format!(
@@ -414,7 +438,7 @@ impl Resource for CertificateRenewal {
             );
             return;
         }
-        if let Some(ref_id) = prior.get("ref_id").as_str() {
+        if let Some(ref_id) = prior.ref_id.as_str() {
             if self.shared.claims.holds(ref_id) {
                 // create_before_destroy with an unchanged order: the new
                 // object adopted it a moment ago; cancelling would leave the
@@ -466,9 +490,8 @@ impl Resource for CertificateRenewal {
                 return None;
             }
         };
-        let state = imported_state(cert_id, named_renew_id, &collected);
-        match state {
-            Ok(state) => Some(state),
+        match imported_state(cert_id, named_renew_id, &collected) {
+            Ok(state) => Some(state.encode()),
             Err(problem) => {
                 diags.error("Cannot import the renewal order", problem);
                 None
@@ -484,23 +507,23 @@ fn imported_state(
     cert_id: &str,
     named_renew_id: Option<&str>,
     collected: &nicsrs::CollectResponse,
-) -> Result<Value, String> {
+) -> Result<Renewal, String> {
     let original = format!(
         "An original certificate cannot be imported as a {TYPE_NAME}: to renew certificate {cert_id}, \
          create a {TYPE_NAME} with renew_id = \"{cert_id}\" instead."
     );
-    let Some(params) = ordering::apply_params(collected) else {
+    let Some(params) = collected
+        .data
+        .apply_params
+        .as_ref()
+        .and_then(nicsrs::ApplyParams::from_wire)
+    else {
         return Err(format!(
             "NicSRS reports no submitted parameters (applyParams) for order {cert_id}, so it is not a \
              renewal order placed through the API. {original}"
         ));
     };
-    let reported = params.get("renewId").and_then(|r| {
-        r.as_str()
-            .map(str::to_string)
-            .or_else(|| r.as_u64().map(|n| n.to_string()))
-    });
-    let renew_id = match (reported, named_renew_id) {
+    let renew_id = match (params.renew_id.clone(), named_renew_id) {
         (Some(reported), Some(named)) if reported != named => {
             return Err(format!(
                 "Order {cert_id} renews certificate {reported}, not {named}. Import it as \"{cert_id}\" \
@@ -524,78 +547,43 @@ fn imported_state(
              \"{cert_id}:RENEW_ID\", naming the certificate it renewed."
         ));
     }
-    let mut state = Value::object([
-        ("cert_id", cert_id.into()),
-        ("id", cert_id.into()),
-        ("renew_id", renew_id.into()),
-        ("status", Value::opt_string(collected.status.clone())),
-        ("cancel_on_destroy", Value::Bool(false)),
-        ("previous_cert_ids", Value::List(Vec::new())),
-    ]);
-    for name in ["years", "ref_id"] {
-        state.set(name, Value::Null);
-    }
-    convert::set_order_arguments(&params, &collected.data.dcv_list, &mut state).map_err(|missing| {
+    let mut state = Renewal {
+        cert_id: cert_id.into(),
+        id: cert_id.into(),
+        status: collected.status.clone().into(),
+        cancel_on_destroy: Field::Known(false),
+        previous_cert_ids: Field::Known(Vec::new()),
+        ..Renewal::default()
+    };
+    convert::set_order_arguments(params, &collected.data.dcv_list, &mut state).map_err(|missing| {
         format!(
             "NicSRS reports order {cert_id} without {missing} in its submitted parameters \
              (applyParams), so its arguments cannot be read. Check that {cert_id} is a renewal order."
         )
     })?;
+    state.renew_id = Field::Known(renew_id);
     Ok(state)
 }
 
-/// Every check of the renew call that can run before any API call, with
-/// the rules of `nicsrs::rules` (the ones the sandbox answers with).
+/// The checks of `domain_info` that need more than one attribute (each
+/// attribute's own rule is its validator, see the schema): duplicates, the
+/// CSR's names, the method against the domain, the e-mail against both.
 /// Unknown values are skipped: they are checked again once known.
-pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
-    let at = AttributePath::root;
-    for name in ["renew_id", "ref_id"] {
-        if let Some(value) = config.get(name).as_str() {
-            report(
-                diags,
-                at(name),
-                &format!("Invalid {name}"),
-                rules::identifier(name, value),
-            );
-        }
-    }
-    if let Some(server) = config.get("server").as_str() {
-        report(
-            diags,
-            at("server"),
-            "Invalid server",
-            rules::server("server", server),
-        );
-    }
-    if let Some(years) = config.get("years").as_f64() {
-        report(
-            diags,
-            at("years"),
-            "Invalid years",
-            rules::years("years", years).map(drop),
-        );
-    }
-    if let Some(unique_value) = config.get("unique_value").as_str() {
-        report(
-            diags,
-            at("unique_value"),
-            "Invalid unique_value",
-            rules::unique_value("unique_value", unique_value),
-        );
-    }
-    let csr = config.get("csr").as_str().map(|pem| rules::csr("csr", pem));
-    let csr_names = match csr {
-        Some(Ok(parsed)) => Some(parsed.names),
-        Some(Err(problem)) => {
-            report(diags, at("csr"), "Invalid csr", Err(problem));
-            None
-        }
-        None => None,
-    };
+pub(super) fn validate_domains(config: &Renewal, diags: &mut Diagnostics) {
+    // An invalid CSR is its validator's error; here it only names no domains.
+    let csr_names = config
+        .csr
+        .as_str()
+        .and_then(|pem| rules::csr("csr", pem).ok())
+        .map(|parsed| parsed.names);
     let mut seen: Vec<String> = Vec::new();
-    for (i, domain) in config.get("domain_info").elements().iter().enumerate() {
-        let path = |attribute: &str| at("domain_info").index(i).attribute(attribute);
-        let name = domain.get("domain_name").as_str();
+    for (i, domain) in config.domains().iter().enumerate() {
+        let path = |attribute: &str| {
+            AttributePath::root("domain_info")
+                .index(i)
+                .attribute(attribute)
+        };
+        let name = domain.domain_name.as_str();
         if let Some(name) = name {
             if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
                 report(diags,
@@ -617,7 +605,7 @@ pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
             }
         }
         let method = domain
-            .get("dcv_method")
+            .dcv_method
             .as_str()
             .map(|m| rules::dcv_method("dcv_method", m));
         let method = match method {
@@ -641,7 +629,7 @@ pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
                 rules::method_fits_domain(method, name),
             );
         }
-        let email = domain.get("dcv_email");
+        let email = &domain.dcv_email;
         if let (Some(method), false) = (method, email.is_unknown()) {
             report(
                 diags,
@@ -666,15 +654,6 @@ pub(super) fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
                 );
             }
         }
-    }
-    validate_fields(
-        config.get("organization_info"),
-        &at("organization_info"),
-        &["name", "city", "mobile", "address", "country", "post_code"],
-        diags,
-    );
-    for contact in ["administrator", "finance", "tech"] {
-        validate_contact(config.get(contact), &at(contact), diags);
     }
 }
 
@@ -715,12 +694,12 @@ impl CertificateRenewal {
     /// asked, whether an order with it exists already.
     async fn plan_order(
         &self,
-        config: &Value,
-        planned: &mut Value,
+        config: &Renewal,
+        planned: &mut Renewal,
         replacing: Option<&str>,
         diags: &mut Diagnostics,
     ) {
-        let chosen = config.get("ref_id").as_str().map(str::to_string);
+        let chosen = config.ref_id.known().cloned();
         if let (Some(chosen), Some(replaced)) = (&chosen, replacing) {
             if chosen == replaced {
                 let error = ordering::OrderError::NamesReplaced {
@@ -730,17 +709,17 @@ impl CertificateRenewal {
                 return;
             }
         }
-        if chosen.is_none() && !config.get("ref_id").is_unknown() {
-            planned.set("ref_id", Value::Unknown);
+        if chosen.is_none() && !config.ref_id.is_unknown() {
+            planned.ref_id = Field::Unknown;
         }
         let renew_id = planned
-            .get("renew_id")
+            .renew_id
             .as_str()
             .unwrap_or("(known after apply)")
             .to_string();
         let years = planned
-            .get("years")
-            .as_f64()
+            .years
+            .known()
             .map_or("the configured number of".into(), |y| y.to_string());
         let paid_order = |diags: &mut Diagnostics| {
             diags.warning(
@@ -749,16 +728,17 @@ impl CertificateRenewal {
             )
         };
         if self.checks_window(config) {
-            let renew_id = planned.get("renew_id").as_str().map(str::to_string);
-            if let (Some(renew_id), Some(client)) = (renew_id, self.shared.client_if_ready()) {
-                let window = lifecycle::renewal_window(&client, &renew_id).await;
-                if !lifecycle::report_window(&window, &renew_id, diags) {
+            if let (Some(renew_id), Some(client)) =
+                (planned.renew_id.as_str(), self.shared.client_if_ready())
+            {
+                let window = lifecycle::renewal_window(&client, renew_id).await;
+                if !lifecycle::report_window(&window, renew_id, diags) {
                     return;
                 }
             }
         }
         // A ref_id known only after apply is the user's; apply uses it as it is.
-        let chosen_later = config.get("ref_id").is_unknown();
+        let chosen_later = config.ref_id.is_unknown();
         let (false, Ok(request), Some(client)) = (
             chosen_later,
             convert::renew_request(planned),
@@ -778,7 +758,7 @@ impl CertificateRenewal {
         };
         match ordering::decide(&client, &intent).await {
             Ok(ordering::Decision::Place { ref_id }) => {
-                planned.set("ref_id", ref_id.into());
+                planned.ref_id = Field::Known(ref_id);
                 paid_order(diags);
             }
             // The create half of a replacement (taint, -replace) whose order is
@@ -796,7 +776,7 @@ impl CertificateRenewal {
                          placed. To order anew, set a new ref_id."
                     ),
                 );
-                planned.set("ref_id", ref_id.into());
+                planned.ref_id = Field::Known(ref_id);
             }
             Err(ordering::OrderError::Lookup(error)) => {
                 log::warn!("plan-time refId lookup failed: {error}");
@@ -810,36 +790,43 @@ impl CertificateRenewal {
 impl CertificateRenewal {
     /// Plans a change of an existing order: a replacement (a new order), an
     /// in-place change of DCV, or a roll when the certificate is due.
-    async fn plan_update(&self, change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
+    async fn plan_update(
+        &self,
+        prior: &Renewal,
+        config: &Renewal,
+        planned: &mut Renewal,
+        plan: &mut Plan,
+        diags: &mut Diagnostics,
+    ) {
         // The create half of a replacement is planned next, with a null
         // prior and this private data: it must know which order it replaces.
         plan.private = PlanPrivate {
-            prior_ref_id: change.prior.get("ref_id").as_str().map(str::to_string),
+            prior_ref_id: prior.ref_id.known().cloned(),
         }
         .encode();
-        warn_if_cancelled(change.prior, diags);
-        if change.prior.get("renew_id").is_null() {
+        warn_if_cancelled(prior, diags);
+        if prior.renew_id.is_null() {
             // Imported by an earlier version, without its arguments: the
             // configuration's are adopted into state, they do not describe
             // a new order.
             plan.requires_replace.clear();
             return;
         }
-        if change.prior.get("ref_id").is_null() && change.config.get("ref_id").is_null() {
+        if prior.ref_id.is_null() && config.ref_id.is_null() {
             // An imported order's refId is not reported by NicSRS: it stays
             // unknown to us, and null, not a change.
-            plan.planned.set("ref_id", Value::Null);
+            planned.ref_id = Field::Null;
             plan.requires_replace
                 .retain(|path| *path != AttributePath::root("ref_id"));
         }
-        let adopted = adopt_unread_arguments(change.prior, plan);
+        let adopted = adopt_unread_arguments(prior, plan);
         if !plan.requires_replace.is_empty() {
-            plan_replacement(change, plan, diags);
+            plan_replacement(prior, config, planned, plan, diags);
             return;
         }
-        dcv::keep_unaffected_dns_records(change.prior, &mut plan.planned);
+        dcv::keep_unaffected_dns_records(prior, planned);
         if !adopted {
-            self.plan_lifecycle(change, &mut plan.planned, diags).await;
+            self.plan_lifecycle(prior, planned, diags).await;
         }
     }
 }
@@ -848,10 +835,11 @@ impl CertificateRenewal {
 impl CertificateRenewal {
     /// Whether a planned create checks NicSRS's window: the resource's
     /// `check_renewal_window`, else the provider's.
-    fn checks_window(&self, config: &Value) -> bool {
+    fn checks_window(&self, config: &Renewal) -> bool {
         config
-            .get("check_renewal_window")
-            .as_bool()
+            .check_renewal_window
+            .known()
+            .copied()
             .unwrap_or_else(|| self.shared.checks_renewal_window())
     }
 
@@ -859,34 +847,32 @@ impl CertificateRenewal {
     /// certificate of the current order due for a roll?
     async fn plan_lifecycle(
         &self,
-        change: &PlanChange<'_>,
-        planned: &mut Value,
+        prior: &Renewal,
+        planned: &mut Renewal,
         diags: &mut Diagnostics,
     ) {
-        let expires = lifecycle::state_expiry(change.prior);
-        let (Some(cert_id), Some(client)) = (
-            change.prior.get("cert_id").as_str(),
-            self.shared.client_if_ready(),
-        ) else {
+        let expires = lifecycle::state_expiry(prior);
+        let (Some(cert_id), Some(client)) = (prior.cert_id.as_str(), self.shared.client_if_ready())
+        else {
             return;
         };
         if expires.is_none() {
             return;
         }
         let now = lifecycle::server_now(&client, cert_id).await;
-        match lifecycle::due(expires, planned.get("renew_before_days"), now) {
+        match lifecycle::due(expires, &planned.renew_before_days, now) {
             Due::Nothing => {}
             Due::WindowOpen { expires, opens } => {
                 lifecycle::warn_window_open(cert_id, expires, opens, diags)
             }
             Due::Roll { expires, due } => {
-                if self.plan_roll(&client, change.prior, planned, diags).await {
+                if self.plan_roll(&client, prior, planned, diags).await {
                     lifecycle::warn_roll(
                         cert_id,
                         expires,
                         due,
-                        planned.get("renew_before_days"),
-                        planned.get("years"),
+                        &planned.renew_before_days,
+                        &planned.years,
                         now,
                         diags,
                     );
@@ -901,35 +887,32 @@ impl CertificateRenewal {
     async fn plan_roll(
         &self,
         client: &nicsrs::Client,
-        prior: &Value,
-        planned: &mut Value,
+        prior: &Renewal,
+        planned: &mut Renewal,
         diags: &mut Diagnostics,
     ) -> bool {
-        let old = prior
-            .get("cert_id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        for name in ["cert_id", "id", "status", "expires_at", "ref_id"] {
-            planned.set(name, Value::Unknown);
-        }
-        let domain_info = planned.get("domain_info").clone();
-        planned.set("dcv_records", dcv::planned_dcv_records(&domain_info));
-        planned.set("dns_records", dcv::planned_dns_records(&domain_info));
-        let mut previous = prior.get("previous_cert_ids").elements().to_vec();
-        previous.push(old.clone().into());
-        planned.set("previous_cert_ids", Value::List(previous));
+        let old = prior.cert_id.known().cloned().unwrap_or_default();
+        planned.cert_id = Field::Unknown;
+        planned.id = Field::Unknown;
+        planned.status = Field::Unknown;
+        planned.expires_at = Field::Unknown;
+        planned.ref_id = Field::Unknown;
+        planned.dcv_records = dcv::planned_dcv_records(&planned.domain_info);
+        planned.dns_records = dcv::planned_dns_records(&planned.domain_info);
+        let mut previous = prior.previous_cert_ids.known().cloned().unwrap_or_default();
+        previous.push(old.clone());
+        planned.previous_cert_ids = Field::Known(previous);
         let Ok(request) = roll_request(planned, &old) else {
             return true;
         };
         let intent = ordering::Intent {
             request: &request,
             policy: ordering::RefIdPolicy::Derived,
-            replacing: prior.get("ref_id").as_str(),
+            replacing: prior.ref_id.as_str(),
         };
         match ordering::decide(client, &intent).await {
             Ok(ordering::Decision::Place { ref_id }) => {
-                planned.set("ref_id", ref_id.into());
+                planned.ref_id = Field::Known(ref_id);
                 true
             }
             Ok(ordering::Decision::Adopt { ref_id, cert_id }) => {
@@ -941,7 +924,7 @@ impl CertificateRenewal {
                          interrupted). Applying stores it in the state; no new order is placed."
                     ),
                 );
-                planned.set("ref_id", ref_id.into());
+                planned.ref_id = Field::Known(ref_id);
                 false
             }
             Err(ordering::OrderError::Lookup(error)) => {
@@ -960,35 +943,25 @@ impl CertificateRenewal {
     async fn roll(
         &self,
         client: &nicsrs::Client,
-        prior: &Value,
-        planned: &Value,
+        prior: Renewal,
+        planned: Renewal,
         diags: &mut Diagnostics,
-    ) -> Value {
-        let old = prior
-            .get("cert_id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let request = match roll_request(planned, &old) {
+    ) -> Renewal {
+        let old = prior.cert_id.known().cloned().unwrap_or_default();
+        let request = match roll_request(&planned, &old) {
             Ok(request) => request,
             Err(problem) => {
                 diags.error(
                     "Renewal order not placed",
                     format!("The planned renewal of {old} is incomplete ({problem}). This is a bug in the provider; no order was placed."),
                 );
-                return prior.clone();
+                return prior;
             }
         };
         // The order being rolled away from is never adopted as the new one.
-        self.order_into_state(
-            client,
-            &request,
-            prior.get("ref_id").as_str(),
-            planned,
-            diags,
-        )
-        .await
-        .unwrap_or_else(|| prior.clone())
+        self.order_into_state(client, &request, prior.ref_id.as_str(), planned, diags)
+            .await
+            .unwrap_or(prior)
     }
 
     /// Orders `request` once, as the plan showed it: a known planned refId
@@ -1000,10 +973,10 @@ impl CertificateRenewal {
         client: &nicsrs::Client,
         request: &nicsrs::RenewRequest,
         replacing: Option<&str>,
-        planned: &Value,
+        planned: Renewal,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
-        let policy = match planned.get("ref_id").as_str() {
+    ) -> Option<Renewal> {
+        let policy = match planned.ref_id.as_str() {
             Some(ref_id) => ordering::RefIdPolicy::Chosen(ref_id.to_string()),
             None => ordering::RefIdPolicy::Derived,
         };
@@ -1038,10 +1011,10 @@ impl CertificateRenewal {
             },
             ordered.ref_id
         );
-        let mut state = planned.clone();
-        state.set("ref_id", ordered.ref_id.into());
-        state.set("cert_id", ordered.cert_id.clone().into());
-        state.set("id", ordered.cert_id.clone().into());
+        let mut state = planned;
+        state.ref_id = Field::Known(ordered.ref_id);
+        state.cert_id = Field::Known(ordered.cert_id.clone());
+        state.id = Field::Known(ordered.cert_id.clone());
         refresh_from_order(client, &ordered.cert_id, &mut state, diags).await;
         Some(state)
     }
@@ -1050,18 +1023,26 @@ impl CertificateRenewal {
 /// Required arguments an import could not read (NicSRS did not report
 /// them, e.g. `years`) are null in the state: the configuration's values
 /// are taken as they are, not as a change of the order. True when any was.
-fn adopt_unread_arguments(prior: &Value, plan: &mut Plan) -> bool {
-    let unread: Vec<AttributePath> = ["renew_id", "years", "csr", "server"]
-        .into_iter()
-        .filter(|name| prior.get(name).is_null())
-        .map(AttributePath::root)
-        .collect();
+fn adopt_unread_arguments(prior: &Renewal, plan: &mut Plan) -> bool {
+    let unread: Vec<AttributePath> = [
+        ("renew_id", prior.renew_id.is_null()),
+        ("years", prior.years.is_null()),
+        ("csr", prior.csr.is_null()),
+        ("server", prior.server.is_null()),
+    ]
+    .into_iter()
+    .filter(|(_, null)| *null)
+    .map(|(name, _)| AttributePath::root(name))
+    .collect();
     plan.requires_replace.retain(|path| !unread.contains(path));
     !unread.is_empty()
 }
 
 /// The renew call of a roll: the planned arguments, renewing `cert_id`.
-fn roll_request(planned: &Value, cert_id: &str) -> Result<nicsrs::RenewRequest, convert::NotReady> {
+fn roll_request(
+    planned: &Renewal,
+    cert_id: &str,
+) -> Result<nicsrs::RenewRequest, convert::NotReady> {
     let mut request = convert::renew_request(planned)?;
     request.renew_id = cert_id.to_string();
     Ok(request)
@@ -1069,10 +1050,16 @@ fn roll_request(planned: &Value, cert_id: &str) -> Result<nicsrs::RenewRequest, 
 
 /// The first plan of a replacement: a user-chosen `ref_id` must change
 /// with it, and the warning says what happens to the old order.
-fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagnostics) {
-    let prior_ref_id = change.prior.get("ref_id").as_str();
-    let cert_id = change.prior.get("cert_id").as_str().unwrap_or("?");
-    if let Some(chosen) = change.config.get("ref_id").as_str() {
+fn plan_replacement(
+    prior: &Renewal,
+    config: &Renewal,
+    planned: &mut Renewal,
+    plan: &Plan,
+    diags: &mut Diagnostics,
+) {
+    let prior_ref_id = prior.ref_id.as_str();
+    let cert_id = prior.cert_id.as_str().unwrap_or("?");
+    if let Some(chosen) = config.ref_id.as_str() {
         if Some(chosen) == prior_ref_id {
             diags.attribute_error(
                 AttributePath::root("ref_id"),
@@ -1087,14 +1074,14 @@ fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagno
             return;
         }
     } else {
-        plan.planned.set("ref_id", Value::Unknown);
+        planned.ref_id = Field::Unknown;
     }
-    let old_order = if change.prior.get("cancel_on_destroy").as_bool() == Some(true) {
+    let old_order = if prior.cancel_on_destroy.known() == Some(&true) {
         format!(
             "cancels order {cert_id} ({}) and places a new paid renewal order. Without \
              `lifecycle {{ create_before_destroy = true }}` the old order is cancelled before the new one \
              exists; add it so the new order is placed first.",
-            status_consequence(change.prior)
+            status_consequence(prior)
         )
     } else {
         format!("forgets order {cert_id} (it stays at NicSRS) and places a new paid renewal order.")
@@ -1111,26 +1098,26 @@ fn plan_replacement(change: &PlanChange<'_>, plan: &mut Plan, diags: &mut Diagno
 
 /// A refresh found the order cancelled (outside Terraform): say so on every
 /// plan, not only in `-refresh-only`, with what to do.
-fn warn_if_cancelled(prior: &Value, diags: &mut Diagnostics) {
-    if !ordering::is_cancelled(prior.get("status").as_str()) {
+fn warn_if_cancelled(prior: &Renewal, diags: &mut Diagnostics) {
+    if !ordering::is_cancelled(prior.status.as_str()) {
         return;
     }
-    let cert_id = prior.get("cert_id").as_str().unwrap_or("?");
+    let cert_id = prior.cert_id.as_str().unwrap_or("?");
     diags.warning(
         format!("Order {cert_id} is CANCELLED at NicSRS"),
         format!(
             "NicSRS reports order {cert_id} as CANCELLED (status {}), so it will not be issued, or its \
              certificate no longer works. This resource keeps it until you act: to order again, apply with \
              -replace=<this resource's address> (a new paid order); to forget it, terraform state rm.",
-            prior.get("status").as_str().unwrap_or_default()
+            prior.status.as_str().unwrap_or_default()
         ),
     );
 }
 
 /// A destroy's warning (Terraform 1.3 and later plan destroys through us).
-fn warn_destroy(prior: &Value, diags: &mut Diagnostics) {
-    let cert_id = prior.get("cert_id").as_str().unwrap_or("?");
-    if prior.get("cancel_on_destroy").as_bool() == Some(true) {
+fn warn_destroy(prior: &Renewal, diags: &mut Diagnostics) {
+    let cert_id = prior.cert_id.as_str().unwrap_or("?");
+    if prior.cancel_on_destroy.known() == Some(&true) {
         diags.warning(
             format!("Destroy cancels order {cert_id}"),
             format!(
@@ -1149,10 +1136,10 @@ fn warn_destroy(prior: &Value, diags: &mut Diagnostics) {
     }
 }
 
-fn status_consequence(prior: &Value) -> String {
-    match prior.get("status").as_str() {
-        Some("COMPLETE") => "status COMPLETE: its certificate stops working".into(),
-        Some("PENDING") => "status PENDING: it will never be issued".into(),
+fn status_consequence(prior: &Renewal) -> String {
+    match prior.status.as_str() {
+        Some(codes::STATUS_COMPLETE) => "status COMPLETE: its certificate stops working".into(),
+        Some(codes::STATUS_PENDING) => "status PENDING: it will never be issued".into(),
         Some(status) => format!("status {status}"),
         None => "status unknown".into(),
     }
@@ -1293,21 +1280,14 @@ fn report_outcome(ordered: &ordering::Ordered, diags: &mut Diagnostics) {
 
 /// Fills the attributes `/ssl/collect` reports: status, expiry and DCV
 /// records.
-fn set_order_fields(state: &mut Value, collected: nicsrs::CollectResponse) {
-    let expires_at = lifecycle::expires_at(&collected).map(lifecycle::rfc3339);
-    state.set("expires_at", Value::opt_string(expires_at));
-    let due_at = lifecycle::renewal_due_at(state.get("expires_at"), state.get("renew_before_days"));
-    state.set("renewal_due_at", due_at);
-    let domain_info = state.get("domain_info").clone();
-    state.set("status", Value::opt_string(collected.status));
-    state.set(
-        "dcv_records",
-        dcv::dcv_records(&domain_info, &collected.data),
-    );
-    state.set(
-        "dns_records",
-        dcv::dns_records(&domain_info, &collected.data),
-    );
+fn set_order_fields(state: &mut Renewal, collected: nicsrs::CollectResponse) {
+    state.expires_at = lifecycle::expires_at(&collected)
+        .map(lifecycle::rfc3339)
+        .into();
+    state.renewal_due_at = lifecycle::renewal_due_at(&state.expires_at, &state.renew_before_days);
+    state.status = collected.status.into();
+    state.dcv_records = Field::Known(dcv::dcv_records(state.domains(), &collected.data));
+    state.dns_records = Field::Known(dcv::dns_records(state.domains(), &collected.data));
 }
 
 /// Reads the order after create or update. A failed read is a warning,
@@ -1316,7 +1296,7 @@ fn set_order_fields(state: &mut Value, collected: nicsrs::CollectResponse) {
 async fn refresh_from_order(
     client: &nicsrs::Client,
     cert_id: &str,
-    state: &mut Value,
+    state: &mut Renewal,
     diags: &mut Diagnostics,
 ) {
     match client.collect(cert_id).await {
@@ -1325,41 +1305,47 @@ async fn refresh_from_order(
             diags.warning(
                 "Order details not known yet",
                 format!(
-                    "Order {cert_id} is saved in the state, but reading its status and validation records                      failed: {error}. Run `terraform apply -refresh-only` (or the next plan) to read them again."
+                    "Order {cert_id} is saved in the state, but reading its status and validation records \
+                     failed: {error}. Run `terraform apply -refresh-only` (or the next plan) to read them again."
                 ),
             );
-            for name in [
-                "status",
-                "dcv_records",
-                "dns_records",
-                "expires_at",
-                "renewal_due_at",
-            ] {
-                let known = dcv::without_unknowns(state.get(name));
-                state.set(name, known);
-            }
+            state.status = known_or_null(&state.status);
+            state.expires_at = known_or_null(&state.expires_at);
+            state.renewal_due_at = known_or_null(&state.renewal_due_at);
+            state.dcv_records = without_unknowns(&state.dcv_records);
+            state.dns_records = without_unknowns(&state.dns_records);
         }
     }
 }
 
+fn known_or_null<T: Clone>(field: &Field<T>) -> Field<T> {
+    match field {
+        Field::Unknown => Field::Null,
+        other => other.clone(),
+    }
+}
+
+/// The plan's known parts of a computed attribute, every unknown left null.
+fn without_unknowns<F: FromValue + IntoValue + Clone>(field: &F) -> F {
+    let known = dcv::without_unknowns(&field.clone().into_value());
+    F::from_value(&known, &AttributePath::default()).unwrap_or_else(|_| field.clone())
+}
+
 /// `/ssl/updateDCV` calls for the domains whose method or e-mail changed.
-fn dcv_changes(cert_id: &str, prior: &Value, planned: &Value) -> Vec<nicsrs::UpdateDcvRequest> {
-    let before = prior.get("domain_info").elements();
+fn dcv_changes(cert_id: &str, prior: &Renewal, planned: &Renewal) -> Vec<nicsrs::UpdateDcvRequest> {
     planned
-        .get("domain_info")
-        .elements()
+        .domains()
         .iter()
-        .zip(before)
+        .zip(prior.domains())
         .filter(|(after, before)| {
-            after.get("dcv_method") != before.get("dcv_method")
-                || after.get("dcv_email") != before.get("dcv_email")
+            after.dcv_method != before.dcv_method || after.dcv_email != before.dcv_email
         })
         .filter_map(|(after, _)| {
             Some(nicsrs::UpdateDcvRequest {
                 cert_id: cert_id.to_string(),
-                domain_name: after.get("domain_name").as_str().map(str::to_string),
-                dcv_method: nicsrs::DcvMethod::parse(after.get("dcv_method").as_str()?)?,
-                dcv_email: after.get("dcv_email").as_str().map(str::to_string),
+                domain_name: after.domain_name.known().cloned(),
+                dcv_method: nicsrs::DcvMethod::parse(after.dcv_method.as_str()?)?,
+                dcv_email: after.dcv_email.known().cloned(),
             })
         })
         .collect()
@@ -1376,7 +1362,7 @@ mod tests {
         dcv_list: Vec<nicsrs::DcvEntry>,
     ) -> nicsrs::CollectResponse {
         nicsrs::CollectResponse {
-            status: Some("PENDING".into()),
+            status: Some(codes::STATUS_PENDING.into()),
             data: nicsrs::CollectData {
                 apply_params,
                 dcv_list,
@@ -1417,29 +1403,21 @@ mod tests {
             vec![changed],
         );
         let state = imported_state("2611abc", None, &collected).expect("imported");
-        assert_eq!(state.get("renew_id"), &Value::from("1234567"));
-        assert_eq!(state.get("years"), &Value::Number(2.0));
-        assert_eq!(state.get("server"), &Value::from("nginx"));
-        assert_eq!(state.get("ref_id"), &Value::Null, "not reported");
-        let domains = state.get("domain_info").elements();
-        assert_eq!(domains[0].get("dcv_method"), &Value::from("CNAME_CSR_HASH"));
-        assert_eq!(
-            domains[1].get("dcv_email"),
-            &Value::from("admin@example.com")
-        );
-        let administrator = state.get("administrator");
-        assert_eq!(administrator.get("last_name"), &Value::from("Zhang"));
-        assert_eq!(
-            administrator.get("organization"),
-            &Value::from("Example Ltd")
-        );
-        assert_eq!(administrator.get("city"), &Value::Null);
-        assert_eq!(
-            state.get("tech").get("email"),
-            &Value::from("tech@example.com")
-        );
-        assert_eq!(state.get("finance"), &Value::Null);
-        assert_eq!(state.get("organization_info"), &Value::Null);
+        assert_eq!(state.renew_id, Field::from("1234567"));
+        assert_eq!(state.years, Field::Known(2.0));
+        assert_eq!(state.server, Field::from("nginx"));
+        assert_eq!(state.ref_id, Field::Null, "not reported");
+        let domains = state.domains();
+        assert_eq!(domains[0].dcv_method, Field::from("CNAME_CSR_HASH"));
+        assert_eq!(domains[1].dcv_email, Field::from("admin@example.com"));
+        let administrator = state.administrator.known().expect("administrator");
+        assert_eq!(administrator.last_name, Field::from("Zhang"));
+        assert_eq!(administrator.organization, Field::from("Example Ltd"));
+        assert_eq!(administrator.city, Field::Null);
+        let tech = state.tech.known().expect("tech");
+        assert_eq!(tech.email, Field::from("tech@example.com"));
+        assert_eq!(state.finance, Field::Null);
+        assert_eq!(state.organization_info, Field::Null);
     }
 
     #[test]
@@ -1456,8 +1434,8 @@ mod tests {
         );
         // Named by the user: taken, and years left to the configuration.
         let named = imported_state("2611abc", Some("1234567"), &unreported).expect("imported");
-        assert_eq!(named.get("renew_id"), &Value::from("1234567"));
-        assert_eq!(named.get("years"), &Value::Null);
+        assert_eq!(named.renew_id, Field::from("1234567"));
+        assert_eq!(named.years, Field::Null);
         // An original certificate: no submitted parameters.
         let original = imported_state("1234567", None, &order(None, vec![])).unwrap_err();
         assert!(

@@ -5,20 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::nicsrs;
+use crate::nicsrs::codes;
 use crate::plugin::{
-    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Resource, Schema, Type, Value,
+    Attribute, Block, Diagnostics, Field, Model, NestedBlock, Resource, Schema, Type, Value,
 };
 
-use super::{
-    dcv, is_not_found, issued, refresh_order, validate_cert_id, IfMissing, Refresh, Shared,
-};
+use super::models::{decode, Validation};
+use super::{dcv, is_not_found, issued, refresh_order, validators, IfMissing, Refresh, Shared};
 
 pub const TYPE_NAME: &str = "nicsrs_certificate_validation";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_POLL_SECONDS: f64 = 30.0;
 const FIRST_POLL_DELAY: Duration = Duration::from_secs(1);
-/// States from which an order never reaches issuance.
-const FAILED_STATES: [&str; 5] = ["CANCELLED", "REJECTED", "REVOKED", "EXPIRED", "FAILED"];
 
 pub struct CertificateValidation {
     shared: Arc<Shared>,
@@ -40,14 +38,18 @@ pub fn schema() -> Schema {
         )
         .attribute(
             Attribute::required("cert_id", Type::String, "The order to wait for, e.g. `nicsrs_certificate_renewal.web.cert_id`.")
-                .requires_replace(),
+                .requires_replace()
+                .validate_with(validators::cert_id()),
         )
-        .attribute(Attribute::optional(
-            "poll_interval_seconds",
-            Type::Number,
-            "Longest pause between two status checks, in seconds (1 to 3600). Checks start after one \
-             second and back off up to this. Default 30.",
-        ))
+        .attribute(
+            Attribute::optional(
+                "poll_interval_seconds",
+                Type::Number,
+                "Longest pause between two status checks, in seconds (1 to 3600). Checks start after one \
+                 second and back off up to this. Default 30.",
+            )
+            .validate_with(validators::seconds(1.0..=3600.0)),
+        )
         .attribute(Attribute::computed("id", Type::String, "Same as `cert_id`.").use_state_for_unknown())
 .attribute(
             Attribute::computed("status", Type::String, "The order status when issuance was seen (`COMPLETE`).")
@@ -61,7 +63,8 @@ pub fn schema() -> Schema {
                 Type::String,
                 "How long create waits for issuance, in Go's duration syntax: e.g. `45m`, `1h30m`, `1.5h`, \
                  `90s` (units `h`, `m`, `s`, `ms`, `us`, `ns`). Default `30m`.",
-            )),
+            )
+            .validate_with(validators::duration())),
         )),
     )
 }
@@ -76,26 +79,8 @@ impl Resource for CertificateValidation {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_cert_id(config, diags);
-        if let Some(text) = config.get("timeouts").get("create").as_str() {
-            if let Err(problem) = parse_duration(text) {
-                diags.attribute_error(
-                    AttributePath::root("timeouts").attribute("create"),
-                    "Invalid timeout",
-                    problem,
-                );
-            }
-        }
-        if let Some(seconds) = config.get("poll_interval_seconds").as_f64() {
-            if !(1.0..=3600.0).contains(&seconds) {
-                diags.attribute_error(
-                    AttributePath::root("poll_interval_seconds"),
-                    "Invalid poll_interval_seconds",
-                    format!("poll_interval_seconds is {seconds}; use 1 to 3600 seconds."),
-                );
-            }
-        }
+    fn identity(&self) -> &'static [&'static str] {
+        &["cert_id"]
     }
 
     async fn create(
@@ -104,58 +89,55 @@ impl Resource for CertificateValidation {
         _private: &[u8],
         diags: &mut Diagnostics,
     ) -> Option<Value> {
+        let mut state: Validation = decode(planned, diags)?;
         let client = self.shared.client(diags)?;
-        let cert_id = planned
-            .get("cert_id")
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let timeout = planned
-            .get("timeouts")
-            .get("create")
-            .as_str()
+        let cert_id = state.cert_id.known().cloned().unwrap_or_default();
+        let timeout = state
+            .timeouts
+            .known()
+            .and_then(|t| t.create.as_str())
             .and_then(|t| parse_duration(t).ok())
             .unwrap_or(DEFAULT_TIMEOUT);
         let longest_pause = Duration::from_secs_f64(
-            planned
-                .get("poll_interval_seconds")
-                .as_f64()
+            state
+                .poll_interval_seconds
+                .known()
+                .copied()
                 .unwrap_or(DEFAULT_POLL_SECONDS),
         );
-        let mut state = planned.clone();
-        state.set("id", cert_id.clone().into());
+        state.id = Field::Known(cert_id.clone());
         match self
             .wait_for_issuance(&client, &cert_id, timeout, longest_pause, diags)
             .await
         {
             Ok(collected) => {
-                state.set("status", Value::opt_string(collected.status));
-                issued::set_certificate_fields(&mut state, &collected.data);
+                state.status = collected.status.into();
+                state.set_issued(issued::issued(&collected.data));
             }
             // The order exists but was not issued: keep the waiter in state
             // (Terraform marks it tainted) so the next apply waits again.
             Err(NotIssued::Yet { last_status }) => {
-                state.set("status", Value::opt_string(last_status));
-                issued::set_certificate_fields(&mut state, &nicsrs::CollectData::default());
+                state.status = last_status.into();
+                state.set_issued(issued::issued(&nicsrs::CollectData::default()));
             }
             Err(NotIssued::NoSuchOrder) => return None,
         }
-        Some(state)
+        Some(state.encode())
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let mut state: Validation = decode(state, diags)?;
         let client = self.shared.client(diags)?;
-        let cert_id = state.get("cert_id").as_str().unwrap_or_default();
-        let mut state = state.clone();
-        match refresh_order(&client, cert_id, "Order", IfMissing::Drop, diags).await {
+        let cert_id = state.cert_id.known().cloned().unwrap_or_default();
+        match refresh_order(&client, &cert_id, "Order", IfMissing::Drop, diags).await {
             Refresh::Found(collected) => {
-                state.set("status", Value::opt_string(collected.status));
-                issued::set_certificate_fields(&mut state, &collected.data);
+                state.status = collected.status.into();
+                state.set_issued(issued::issued(&collected.data));
             }
             Refresh::Gone => return None,
             Refresh::Unreadable => {}
         }
-        Some(state)
+        Some(state.encode())
     }
 
     async fn update(
@@ -200,7 +182,7 @@ impl CertificateValidation {
             match client.collect(cert_id).await {
                 Ok(collected) => {
                     let status = collected.status.clone().unwrap_or_default();
-                    if status == "COMPLETE"
+                    if status == codes::STATUS_COMPLETE
                         && collected
                             .data
                             .certificate
@@ -209,7 +191,7 @@ impl CertificateValidation {
                     {
                         return Ok(collected);
                     }
-                    if FAILED_STATES.contains(&status.as_str()) {
+                    if codes::FAILED_STATUSES.contains(&status.as_str()) {
                         diags.error(
                             "Order will not be issued",
                             format!("Order {cert_id} is {status}.{}", pending_report(&collected)),
@@ -269,31 +251,30 @@ enum NotIssued {
 fn pending_report(collected: &nicsrs::CollectResponse) -> String {
     let domain_info = dcv::domain_info_of(&collected.data);
     let lines: Vec<String> = dcv::dcv_records(&domain_info, &collected.data)
-        .elements()
         .iter()
-        .filter(|r| r.get("verified").as_bool() != Some(true))
+        .filter(|r| r.verified.known() != Some(&true))
         .map(|r| {
-            let text = |name: &str| r.get(name).as_str().unwrap_or("?").to_string();
-            let expects = match r.get("method").as_str() {
+            let text = |field: &Field<String>| field.as_str().unwrap_or("?").to_string();
+            let expects = match r.method.as_str() {
                 Some(dcv::DNS_METHOD) => format!(
                     "expects a DNS {} record {} with value {}",
-                    text("type"),
-                    text("name"),
-                    text("value")
+                    text(&r.r#type),
+                    text(&r.name),
+                    text(&r.value)
                 ),
                 Some("EMAIL") => {
-                    format!("expects approval of the e-mail sent to {}", text("email"))
+                    format!("expects approval of the e-mail sent to {}", text(&r.email))
                 }
                 _ => format!(
                     "expects the file {} containing {:?}",
-                    text("url"),
-                    text("file_content")
+                    text(&r.url),
+                    text(&r.file_content)
                 ),
             };
             format!(
                 "\n  - {} ({}): {expects}",
-                text("domain_name"),
-                text("method")
+                text(&r.domain_name),
+                text(&r.method)
             )
         })
         .collect();

@@ -2,92 +2,94 @@
 //! (the renew call's `Administrator`, `finance` and `tech`), written once.
 
 use crate::nicsrs;
-use crate::plugin::{Attribute, AttributePath, Block, Diagnostics, Type, Value};
+use crate::plugin::{Attribute, Block, Type, Validator};
 
-use crate::nicsrs::rules;
+use super::models::Contact;
+use super::validators;
 
-/// (attribute, what it holds) in the seed's order.
-pub const CONTACT_FIELDS: [(&str, &str); 11] = [
-    ("job", "job title"),
-    ("city", "city"),
-    ("email", "e-mail address"),
-    ("state", "state or province"),
-    ("mobile", "phone number, digits only (e.g. \"18111111111\")"),
-    ("address", "street address"),
+/// (attribute, what it holds, its own check besides the text rule) in the
+/// seed's order.
+type FieldSpec = (&'static str, &'static str, Option<fn() -> Validator>);
+
+pub const CONTACT_FIELDS: [FieldSpec; 11] = [
+    ("job", "job title", None),
+    ("city", "city", None),
+    ("email", "e-mail address", Some(validators::email)),
+    ("state", "state or province", None),
+    (
+        "mobile",
+        "phone number, digits only (e.g. \"18111111111\")",
+        Some(validators::mobile),
+    ),
+    ("address", "street address", None),
     (
         "country",
         "two-letter ISO 3166-1 country code (e.g. \"CN\")",
+        Some(validators::country),
     ),
-    ("last_name", "last name"),
-    ("post_code", "postal code"),
-    ("first_name", "first name"),
-    ("organization", "organization name"),
+    ("last_name", "last name", None),
+    ("post_code", "postal code", None),
+    ("first_name", "first name", None),
+    ("organization", "organization name", None),
 ];
 
-/// A contact block; every field required (`administrator`) or optional.
-pub fn contact_block(description: &str, required: bool) -> Block {
-    Block::new(description).attributes(CONTACT_FIELDS.iter().map(|(name, what)| {
-        let description = format!("The contact's {what}.");
-        if required {
-            Attribute::required(name, Type::String, &description)
-        } else {
-            Attribute::optional(name, Type::String, &description)
-        }
-    }))
-}
-
-/// Checks what is set, with the rules the API applies.
-pub fn validate_contact(block: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    validate_fields(block, path, &CONTACT_FIELDS.map(|(name, _)| name), diags);
-}
-
-/// The fields `names` of a contact or organization block, as far as they
-/// are set: text the API can store, and by name the e-mail address, the
-/// phone number and the country code.
-pub fn validate_fields(
-    block: &Value,
-    path: &AttributePath,
-    names: &[&str],
-    diags: &mut Diagnostics,
-) {
-    for name in names {
-        let Some(value) = block.get(name).as_str() else {
-            continue;
-        };
-        let label = format!("{path}.{name}");
-        let outcome = rules::text(&label, value).and_then(|()| match *name {
-            "email" => rules::email(&label, value),
-            "country" => rules::country(&label, value),
-            "mobile" => rules::mobile(&label, value),
-            _ => Ok(()),
-        });
-        if let Err(problem) = outcome {
-            let title = if value.trim().is_empty() {
-                "Empty field".to_string()
-            } else {
-                format!("Invalid {name}")
-            };
-            diags.attribute_error(path.clone().attribute(name), title, problem);
-        }
+/// A text attribute of a contact or the organization, with its checks.
+pub fn text_attribute(
+    name: &str,
+    description: &str,
+    required: bool,
+    check: Option<fn() -> Validator>,
+) -> Attribute {
+    let attribute = if required {
+        Attribute::required(name, Type::String, description)
+    } else {
+        Attribute::optional(name, Type::String, description)
+    };
+    let attribute = attribute.validate_with(validators::text());
+    match check {
+        Some(validator) => attribute.validate_with(validator()),
+        None => attribute,
     }
 }
 
-fn field(block: &Value, name: &str) -> Option<String> {
-    block.get(name).as_str().map(str::to_string)
+/// A contact block; every field required (`administrator`) or optional.
+pub fn contact_block(description: &str, required: bool) -> Block {
+    Block::new(description).attributes(CONTACT_FIELDS.iter().map(|(name, what, check)| {
+        text_attribute(name, &format!("The contact's {what}."), required, *check)
+    }))
 }
 
-pub fn to_contact(block: &Value) -> nicsrs::Contact {
+pub fn to_contact(contact: &Contact) -> nicsrs::Contact {
+    let text = |field: &crate::plugin::Field<String>| field.known().cloned();
     nicsrs::Contact {
-        job: field(block, "job"),
-        city: field(block, "city"),
-        email: field(block, "email"),
-        state: field(block, "state"),
-        mobile: field(block, "mobile"),
-        address: field(block, "address"),
-        country: field(block, "country"),
-        last_name: field(block, "last_name"),
-        post_code: field(block, "post_code"),
-        first_name: field(block, "first_name"),
-        organization: field(block, "organization"),
+        job: text(&contact.job),
+        city: text(&contact.city),
+        email: text(&contact.email),
+        state: text(&contact.state),
+        mobile: text(&contact.mobile),
+        address: text(&contact.address),
+        country: text(&contact.country),
+        last_name: text(&contact.last_name),
+        post_code: text(&contact.post_code),
+        first_name: text(&contact.first_name),
+        organization: text(&contact.organization),
+    }
+}
+
+/// The block of a contact the renew call reports (`Administrator`, `finance`,
+/// `tech`), for import.
+pub fn from_contact(contact: nicsrs::Contact) -> Contact {
+    Contact {
+        job: contact.job.into(),
+        city: contact.city.into(),
+        email: contact.email.into(),
+        state: contact.state.into(),
+        mobile: contact.mobile.into(),
+        address: contact.address.into(),
+        country: contact.country.into(),
+        last_name: contact.last_name.into(),
+        post_code: contact.post_code.into(),
+        first_name: contact.first_name.into(),
+        organization: contact.organization.into(),
     }
 }

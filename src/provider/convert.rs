@@ -1,28 +1,11 @@
-//! Resource state ⇄ NicSRS wire types: the only place where both
+//! Resource models ⇄ NicSRS wire types: the only place where both
 //! vocabularies meet.
 
 use crate::nicsrs;
-use crate::plugin::Value;
+use crate::plugin::Field;
 
-use super::contact::{to_contact, CONTACT_FIELDS};
-
-fn string(value: &Value, name: &str) -> Option<String> {
-    value.get(name).as_str().map(str::to_string)
-}
-
-/// The arguments of a renewal that make up its renew call.
-const ORDER_ARGUMENTS: [&str; 10] = [
-    "renew_id",
-    "years",
-    "csr",
-    "server",
-    "unique_value",
-    "domain_info",
-    "organization_info",
-    "administrator",
-    "finance",
-    "tech",
-];
+use super::contact::{from_contact, to_contact};
+use super::models::{Contact, DomainInfo, OrganizationInfo, Renewal};
 
 /// Why a planned renewal does not give a renew call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,101 +26,133 @@ impl std::fmt::Display for NotReady {
     }
 }
 
-fn required(value: &Value, name: &str) -> Result<String, NotReady> {
-    string(value, name).ok_or_else(|| NotReady::Invalid {
-        attribute: name.to_string(),
-        problem: "missing".into(),
+/// The value of an argument of the order: unknown waits for apply, null is
+/// an error (never a default).
+fn required<'a, T>(field: &'a Field<T>, attribute: &'static str) -> Result<&'a T, NotReady> {
+    match field {
+        Field::Known(value) => Ok(value),
+        Field::Unknown => Err(NotReady::Unknown(attribute)),
+        Field::Null => Err(NotReady::Invalid {
+            attribute: attribute.into(),
+            problem: "missing".into(),
+        }),
+    }
+}
+
+/// An optional argument: known or null, or wait for apply.
+fn optional<'a, T>(
+    field: &'a Field<T>,
+    attribute: &'static str,
+) -> Result<Option<&'a T>, NotReady> {
+    match field {
+        Field::Unknown => Err(NotReady::Unknown(attribute)),
+        other => Ok(other.known()),
+    }
+}
+
+fn optional_text(
+    field: &Field<String>,
+    attribute: &'static str,
+) -> Result<Option<String>, NotReady> {
+    optional(field, attribute).map(|text| text.cloned())
+}
+
+fn domain(d: &DomainInfo, i: usize) -> Result<nicsrs::DomainInfo, NotReady> {
+    const AT: &str = "domain_info";
+    let method = required(&d.dcv_method, AT)?;
+    Ok(nicsrs::DomainInfo {
+        dcv_method: nicsrs::DcvMethod::parse(method).ok_or_else(|| NotReady::Invalid {
+            attribute: format!("domain_info[{i}].dcv_method"),
+            problem: format!("{method:?} is not a DCV method"),
+        })?,
+        dcv_email: optional_text(&d.dcv_email, AT)?,
+        domain_name: required(&d.domain_name, AT)?.clone(),
     })
+}
+
+fn organization(o: &OrganizationInfo) -> Result<nicsrs::OrganizationInfo, NotReady> {
+    const AT: &str = "organization_info";
+    Ok(nicsrs::OrganizationInfo {
+        organization_city: optional_text(&o.city, AT)?,
+        organization_name: optional_text(&o.name, AT)?,
+        organization_mobile: optional_text(&o.mobile, AT)?,
+        organization_address: optional_text(&o.address, AT)?,
+        organization_country: optional_text(&o.country, AT)?,
+        organization_post_code: optional_text(&o.post_code, AT)?,
+    })
+}
+
+fn contact(block: &Contact, attribute: &'static str) -> Result<nicsrs::Contact, NotReady> {
+    let fields = [
+        &block.job,
+        &block.city,
+        &block.email,
+        &block.state,
+        &block.mobile,
+        &block.address,
+        &block.country,
+        &block.last_name,
+        &block.post_code,
+        &block.first_name,
+        &block.organization,
+    ];
+    if fields.iter().any(|f| f.is_unknown()) {
+        return Err(NotReady::Unknown(attribute));
+    }
+    Ok(to_contact(block))
+}
+
+fn whole_years(years: f64) -> Result<u8, NotReady> {
+    u8::try_from(years as i64)
+        .ok()
+        .filter(|y| f64::from(*y) == years && *y >= 1)
+        .ok_or_else(|| NotReady::Invalid {
+            attribute: "years".into(),
+            problem: format!("{years} is not a whole number of years"),
+        })
 }
 
 /// The `/ssl/renew` request for a planned `nicsrs_certificate_renewal`, once
 /// every argument is known.
-pub fn renew_request(planned: &Value) -> Result<nicsrs::RenewRequest, NotReady> {
-    if let Some(name) = ORDER_ARGUMENTS
-        .into_iter()
-        .find(|name| !planned.get(name).is_wholly_known())
-    {
-        return Err(NotReady::Unknown(name));
-    }
-    let mut domain_info = Vec::new();
-    for (i, d) in planned.get("domain_info").elements().iter().enumerate() {
-        let method = required(d, "dcv_method")?;
-        domain_info.push(nicsrs::DomainInfo {
-            dcv_method: nicsrs::DcvMethod::parse(&method).ok_or_else(|| NotReady::Invalid {
-                attribute: format!("domain_info[{i}].dcv_method"),
-                problem: format!("{method:?} is not a DCV method"),
-            })?,
-            dcv_email: string(d, "dcv_email"),
-            domain_name: required(d, "domain_name")?,
-        });
-    }
-    let not_years = |problem: String| NotReady::Invalid {
-        attribute: "years".into(),
-        problem,
-    };
-    let years = planned
-        .get("years")
-        .as_f64()
-        .ok_or_else(|| not_years("not a plain number".into()))?;
-    let years = u8::try_from(years as i64)
-        .ok()
-        .filter(|y| f64::from(*y) == years && *y >= 1)
-        .ok_or_else(|| not_years(format!("{years} is not a whole number of years")))?;
-    let organization = planned.get("organization_info");
-    let organization_info = (!organization.is_null()).then(|| nicsrs::OrganizationInfo {
-        organization_city: string(organization, "city"),
-        organization_name: string(organization, "name"),
-        organization_mobile: string(organization, "mobile"),
-        organization_address: string(organization, "address"),
-        organization_country: string(organization, "country"),
-        organization_post_code: string(organization, "post_code"),
-    });
-    let optional_contact = |name: &str| {
-        let block = planned.get(name);
-        (!block.is_null()).then(|| to_contact(block))
-    };
+pub fn renew_request(planned: &Renewal) -> Result<nicsrs::RenewRequest, NotReady> {
+    let renew_id = required(&planned.renew_id, "renew_id")?.clone();
+    let years = whole_years(*required(&planned.years, "years")?)?;
+    let csr = required(&planned.csr, "csr")?.clone();
+    let server = required(&planned.server, "server")?.clone();
+    let unique_value = optional_text(&planned.unique_value, "unique_value")?;
+    let domain_info = required(&planned.domain_info, "domain_info")?
+        .iter()
+        .enumerate()
+        .map(|(i, d)| domain(d, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let organization_info = optional(&planned.organization_info, "organization_info")?
+        .map(organization)
+        .transpose()?;
+    let administrator = contact(
+        required(&planned.administrator, "administrator")?,
+        "administrator",
+    )?;
+    let finance = optional(&planned.finance, "finance")?
+        .map(|c| contact(c, "finance"))
+        .transpose()?;
+    let tech = optional(&planned.tech, "tech")?
+        .map(|c| contact(c, "tech"))
+        .transpose()?;
     Ok(nicsrs::RenewRequest {
-        renew_id: required(planned, "renew_id")?,
+        renew_id,
         years,
-        ref_id: string(planned, "ref_id"),
+        ref_id: planned.ref_id.known().cloned(),
         params: nicsrs::RenewParams {
-            csr: required(planned, "csr")?,
-            server: required(planned, "server")?,
-            unique_value: string(planned, "unique_value"),
+            csr,
+            server,
+            unique_value,
             domain_info,
             organization_info,
-            administrator: to_contact(planned.get("administrator")),
-            finance: optional_contact("finance"),
-            tech: optional_contact("tech"),
+            administrator,
+            finance,
+            tech,
         },
     })
-}
-
-/// A JSON scalar as text (NicSRS sends numbers as numbers or strings).
-fn json_text(value: Option<&serde_json::Value>) -> Option<String> {
-    match value? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A contact block from a contact object of the renew call (`Administrator`,
-/// `finance`, `tech`), reading `organation` where `organization` is missing.
-fn contact_value(wire: &serde_json::Map<String, serde_json::Value>) -> Value {
-    let wire_names = nicsrs::Contact::default().fields().map(|(name, _)| name);
-    Value::object(
-        CONTACT_FIELDS
-            .iter()
-            .zip(wire_names)
-            .map(|((name, _), wire_name)| {
-                let mut text = json_text(wire.get(wire_name));
-                if wire_name == "organization" && text.is_none() {
-                    text = json_text(wire.get("organation"));
-                }
-                (*name, Value::opt_string(text))
-            }),
-    )
 }
 
 /// The arguments of an existing order, for import: what it was ordered with
@@ -146,30 +161,26 @@ fn contact_value(wire: &serde_json::Map<String, serde_json::Value>) -> Value {
 /// `years` are set only when NicSRS reports them. The error names what the
 /// order does not report.
 pub fn set_order_arguments(
-    params: &serde_json::Map<String, serde_json::Value>,
+    params: nicsrs::ApplyParams,
     dcv_list: &[nicsrs::DcvEntry],
-    state: &mut Value,
+    state: &mut Renewal,
 ) -> Result<(), &'static str> {
-    let text = |name: &str| json_text(params.get(name)).filter(|t| !t.trim().is_empty());
-    let object = |name: &str| params.get(name).and_then(serde_json::Value::as_object);
-    state.set("csr", text("csr").ok_or("csr")?.into());
-    state.set("server", text("server").ok_or("server")?.into());
-    state.set("unique_value", Value::opt_string(text("uniqueValue")));
-    if let Some(renew_id) = text("renewId") {
-        state.set("renew_id", renew_id.into());
+    state.csr = Field::Known(params.csr.ok_or("csr")?);
+    state.server = Field::Known(params.server.ok_or("server")?);
+    state.unique_value = params.unique_value.into();
+    if let Some(renew_id) = params.renew_id {
+        state.renew_id = Field::Known(renew_id);
     }
-    if let Some(years) = text("years").and_then(|y| y.parse::<f64>().ok()) {
-        state.set("years", Value::Number(years));
+    if let Some(years) = params.years.and_then(|y| y.parse::<f64>().ok()) {
+        state.years = Field::Known(years);
     }
     let domains = params
-        .get("domainInfo")
-        .and_then(serde_json::Value::as_array)
+        .domain_info
         .filter(|d| !d.is_empty())
         .ok_or("domainInfo")?;
     let mut domain_info = Vec::new();
-    for domain in domains {
-        let domain = domain.as_object().ok_or("domainInfo")?;
-        let name = json_text(domain.get("domainName")).ok_or("domainInfo.domainName")?;
+    for applied in domains {
+        let name = applied.domain_name.ok_or("domainInfo.domainName")?;
         let current = dcv_list.iter().find(|entry| {
             entry
                 .domain_name
@@ -180,39 +191,32 @@ pub fn set_order_arguments(
             Some(entry) if entry.dcv_method.is_some() => {
                 (entry.dcv_method.clone(), entry.dcv_email.clone())
             }
-            _ => (
-                json_text(domain.get("dcvMethod")),
-                json_text(domain.get("dcvEmail")),
-            ),
+            _ => (applied.dcv_method, applied.dcv_email),
         };
-        domain_info.push(Value::object([
-            ("domain_name", name.into()),
-            ("dcv_method", method.ok_or("domainInfo.dcvMethod")?.into()),
-            (
-                "dcv_email",
-                Value::opt_string(email.filter(|e| !e.is_empty())),
-            ),
-        ]));
+        domain_info.push(DomainInfo {
+            domain_name: Field::Known(name),
+            dcv_method: Field::Known(method.ok_or("domainInfo.dcvMethod")?),
+            dcv_email: email.filter(|e| !e.is_empty()).into(),
+        });
     }
-    state.set("domain_info", Value::List(domain_info));
-    let organization = object("organizationInfo").map_or(Value::Null, |o| {
-        Value::object(
-            [
-                ("name", "organizationName"),
-                ("city", "organizationCity"),
-                ("mobile", "organizationMobile"),
-                ("address", "organizationAddress"),
-                ("country", "organizationCountry"),
-                ("post_code", "organizationPostCode"),
-            ]
-            .map(|(name, wire)| (name, Value::opt_string(json_text(o.get(wire))))),
-        )
-    });
-    state.set("organization_info", organization);
-    let administrator = object("Administrator").ok_or("Administrator")?;
-    state.set("administrator", contact_value(administrator));
-    for (name, wire) in [("finance", "finance"), ("tech", "tech")] {
-        state.set(name, object(wire).map_or(Value::Null, contact_value));
-    }
+    state.domain_info = Field::Known(domain_info);
+    state.organization_info = params
+        .organization_info
+        .map(|o| OrganizationInfo {
+            name: o.name.into(),
+            city: o.city.into(),
+            mobile: o.mobile.into(),
+            address: o.address.into(),
+            country: o.country.into(),
+            post_code: o.post_code.into(),
+        })
+        .into();
+    let administrator = params.administrator.ok_or("Administrator")?;
+    state.administrator = Field::Known(from_contact(administrator.into_contact()));
+    state.finance = params
+        .finance
+        .map(|c| from_contact(c.into_contact()))
+        .into();
+    state.tech = params.tech.map(|c| from_contact(c.into_contact())).into();
     Ok(())
 }

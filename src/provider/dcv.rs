@@ -9,8 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::nicsrs::CollectData;
-use crate::plugin::{Type, Value};
+use crate::nicsrs::{self, CollectData};
+use crate::plugin::{Field, Type, Value};
+
+use super::models::{DcvRecord, DnsRecord, DomainInfo, Renewal};
 
 pub const DNS_METHOD: &str = "CNAME_CSR_HASH";
 
@@ -51,69 +53,71 @@ fn base_domain(domain: &str) -> &str {
     domain.strip_prefix("*.").unwrap_or(domain)
 }
 
-fn domains(domain_info: &Value) -> impl Iterator<Item = (&str, &str, &Value)> {
-    domain_info.elements().iter().filter_map(|d| {
-        Some((
-            d.get("domain_name").as_str()?,
-            d.get("dcv_method").as_str()?,
-            d,
-        ))
-    })
+/// The blocks whose domain and method are known, with both.
+fn domains(domain_info: &[DomainInfo]) -> impl Iterator<Item = (&str, &str, &DomainInfo)> {
+    domain_info
+        .iter()
+        .filter_map(|d| Some((d.domain_name.as_str()?, d.dcv_method.as_str()?, d)))
+}
+
+/// The blocks, when nothing in them is left to apply.
+fn wholly_known(domain_info: &Field<Vec<DomainInfo>>) -> Option<&[DomainInfo]> {
+    let blocks = domain_info.known()?;
+    blocks
+        .iter()
+        .all(|d| {
+            !(d.domain_name.is_unknown() || d.dcv_method.is_unknown() || d.dcv_email.is_unknown())
+        })
+        .then_some(blocks.as_slice())
 }
 
 /// The plan-time `dcv_records`: domain and method known, the rest unknown.
 /// Unknown as a whole while the domains themselves are not known.
-pub fn planned_dcv_records(domain_info: &Value) -> Value {
-    if !domain_info.is_wholly_known() {
-        return Value::Unknown;
-    }
-    Value::List(
-        domains(domain_info)
-            .map(|(domain, method, _)| {
-                let mut record = Value::object(
-                    [
-                        "type",
-                        "name",
-                        "value",
-                        "file_path",
-                        "file_content",
-                        "url",
-                        "email",
-                        "verified",
-                    ]
-                    .map(|name| (name, Value::Unknown)),
-                );
-                record.set("domain_name", domain.into());
-                record.set("method", method.into());
-                record
+pub fn planned_dcv_records(domain_info: &Field<Vec<DomainInfo>>) -> Field<Vec<DcvRecord>> {
+    let Some(blocks) = wholly_known(domain_info) else {
+        return Field::Unknown;
+    };
+    Field::Known(
+        domains(blocks)
+            .map(|(domain, method, _)| DcvRecord {
+                domain_name: domain.into(),
+                method: method.into(),
+                r#type: Field::Unknown,
+                name: Field::Unknown,
+                value: Field::Unknown,
+                file_path: Field::Unknown,
+                file_content: Field::Unknown,
+                url: Field::Unknown,
+                email: Field::Unknown,
+                verified: Field::Unknown,
             })
             .collect(),
     )
 }
 
 /// The plan-time `dns_records`: keys known, values unknown.
-pub fn planned_dns_records(domain_info: &Value) -> Value {
-    if !domain_info.is_wholly_known() {
-        return Value::Unknown;
-    }
-    Value::Map(
-        dns_keys(domain_info)
+pub fn planned_dns_records(
+    domain_info: &Field<Vec<DomainInfo>>,
+) -> Field<BTreeMap<String, DnsRecord>> {
+    let Some(blocks) = wholly_known(domain_info) else {
+        return Field::Unknown;
+    };
+    Field::Known(
+        dns_keys(blocks)
             .into_iter()
             .map(|key| {
-                (
-                    key,
-                    Value::object([
-                        ("type", Value::Unknown),
-                        ("name", Value::Unknown),
-                        ("value", Value::Unknown),
-                    ]),
-                )
+                let unknown = DnsRecord {
+                    r#type: Field::Unknown,
+                    name: Field::Unknown,
+                    value: Field::Unknown,
+                };
+                (key, unknown)
             })
             .collect(),
     )
 }
 
-fn dns_keys(domain_info: &Value) -> Vec<String> {
+fn dns_keys(domain_info: &[DomainInfo]) -> Vec<String> {
     let mut keys: Vec<String> = domains(domain_info)
         .filter(|(_, method, _)| *method == DNS_METHOD)
         .map(|(domain, _, _)| base_domain(domain).to_ascii_lowercase())
@@ -124,133 +128,106 @@ fn dns_keys(domain_info: &Value) -> Vec<String> {
 
 /// The order's domains as `domain_info` blocks, from its `dcvList`: for
 /// reading orders this configuration did not describe.
-pub fn domain_info_of(collected: &CollectData) -> Value {
-    Value::List(
-        collected
-            .dcv_list
-            .iter()
-            .map(|entry| {
-                Value::object([
-                    ("domain_name", Value::opt_string(entry.domain_name.clone())),
-                    ("dcv_method", Value::opt_string(entry.dcv_method.clone())),
-                    ("dcv_email", Value::opt_string(entry.dcv_email.clone())),
-                ])
-            })
-            .collect(),
-    )
+pub fn domain_info_of(collected: &CollectData) -> Vec<DomainInfo> {
+    collected
+        .dcv_list
+        .iter()
+        .map(|entry| DomainInfo {
+            domain_name: entry.domain_name.clone().into(),
+            dcv_method: entry.dcv_method.clone().into(),
+            dcv_email: entry.dcv_email.clone().into(),
+        })
+        .collect()
 }
 
 /// `dcv_records` from what `/ssl/collect` says about the order.
-pub fn dcv_records(domain_info: &Value, collected: &CollectData) -> Value {
+pub fn dcv_records(domain_info: &[DomainInfo], collected: &CollectData) -> Vec<DcvRecord> {
     let dcv = &collected.dcv;
-    Value::List(
-        domains(domain_info)
-            .map(|(domain, method, config)| {
-                let base = base_domain(domain);
-                let entry = collected.dcv_list.iter().find(|e| {
-                    e.domain_name
+    domains(domain_info)
+        .map(|(domain, method, config)| {
+            let base = base_domain(domain);
+            let entry = collected.dcv_list.iter().find(|e| {
+                e.domain_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(domain))
+            });
+            let mut record = DcvRecord {
+                domain_name: domain.into(),
+                method: method.into(),
+                verified: Field::Known(entry.is_some_and(|e| e.is_verified())),
+                ..DcvRecord::default()
+            };
+            match method {
+                DNS_METHOD => {
+                    record.r#type = dcv.dcv_dns_type.clone().into();
+                    record.name = dcv
+                        .dcv_dns_host
+                        .as_ref()
+                        .map(|host| format!("{host}.{base}"))
+                        .into();
+                    record.value = dcv.dcv_dns_value.clone().into();
+                }
+                "HTTP_CSR_HASH" | "HTTPS_CSR_HASH" => {
+                    let scheme = if method == "HTTPS_CSR_HASH" {
+                        "https"
+                    } else {
+                        "http"
+                    };
+                    let path = dcv
+                        .dcv_file_name
                         .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(domain))
-                });
-                let (kind, name, value, file_path, file_content, url, email) = match method {
-                    DNS_METHOD => (
-                        dcv.dcv_dns_type.clone(),
-                        dcv.dcv_dns_host
-                            .as_ref()
-                            .map(|host| format!("{host}.{base}")),
-                        dcv.dcv_dns_value.clone(),
-                        None,
-                        None,
-                        None,
-                        None,
-                    ),
-                    "HTTP_CSR_HASH" | "HTTPS_CSR_HASH" => {
-                        let scheme = if method == "HTTPS_CSR_HASH" {
-                            "https"
-                        } else {
-                            "http"
-                        };
-                        let path = dcv
-                            .dcv_file_name
-                            .as_ref()
-                            .map(|file| format!("/.well-known/pki-validation/{file}"));
-                        (
-                            Some(scheme.to_ascii_uppercase()),
-                            None,
-                            None,
-                            path.clone(),
-                            dcv.dcv_file_content.clone(),
-                            path.map(|p| format!("{scheme}://{base}{p}")),
-                            None,
-                        )
-                    }
-                    _ => (
-                        Some("EMAIL".to_string()),
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        entry
-                            .and_then(|e| e.dcv_email.clone())
-                            .filter(|e| !e.is_empty())
-                            .or_else(|| config.get("dcv_email").as_str().map(str::to_string)),
-                    ),
-                };
-                Value::object([
-                    ("domain_name", domain.into()),
-                    ("method", method.into()),
-                    ("type", Value::opt_string(kind)),
-                    ("name", Value::opt_string(name)),
-                    ("value", Value::opt_string(value)),
-                    ("file_path", Value::opt_string(file_path)),
-                    ("file_content", Value::opt_string(file_content)),
-                    ("url", Value::opt_string(url)),
-                    ("email", Value::opt_string(email)),
-                    (
-                        "verified",
-                        Value::Bool(entry.is_some_and(|e| e.is_verified())),
-                    ),
-                ])
-            })
-            .collect(),
-    )
+                        .map(nicsrs::dcv::validation_file_path);
+                    record.r#type = Field::Known(scheme.to_ascii_uppercase());
+                    record.url = path
+                        .as_ref()
+                        .map(|p| format!("{scheme}://{base}{p}"))
+                        .into();
+                    record.file_path = path.into();
+                    record.file_content = dcv.dcv_file_content.clone().into();
+                }
+                _ => {
+                    record.r#type = "EMAIL".into();
+                    record.email = entry
+                        .and_then(|e| e.dcv_email.clone())
+                        .filter(|e| !e.is_empty())
+                        .or_else(|| config.dcv_email.known().cloned())
+                        .into();
+                }
+            }
+            record
+        })
+        .collect()
 }
 
 /// `dns_records` from the same material: one entry per distinct record.
-pub fn dns_records(domain_info: &Value, collected: &CollectData) -> Value {
-    let records = dcv_records(domain_info, collected);
+pub fn dns_records(
+    domain_info: &[DomainInfo],
+    collected: &CollectData,
+) -> BTreeMap<String, DnsRecord> {
     let mut map = BTreeMap::new();
-    for record in records.elements() {
-        if record.get("method").as_str() != Some(DNS_METHOD) {
+    for record in dcv_records(domain_info, collected) {
+        if record.method.as_str() != Some(DNS_METHOD) {
             continue;
         }
-        let key = base_domain(record.get("domain_name").as_str().unwrap_or_default())
-            .to_ascii_lowercase();
-        map.entry(key).or_insert_with(|| {
-            Value::object([
-                ("type", record.get("type").clone()),
-                ("name", record.get("name").clone()),
-                ("value", record.get("value").clone()),
-            ])
+        let key = base_domain(record.domain_name.as_str().unwrap_or_default()).to_ascii_lowercase();
+        map.entry(key).or_insert_with(|| DnsRecord {
+            r#type: record.r#type,
+            name: record.name,
+            value: record.value,
         });
     }
-    Value::Map(map)
+    map
 }
 
 /// The domains behind each `dns_records` key, with their methods and
 /// e-mails.
-fn domains_by_key(domain_info: &Value) -> BTreeMap<String, Vec<(String, Value, Value)>> {
+fn domains_by_key(domain_info: &[DomainInfo]) -> BTreeMap<String, Vec<(String, &DomainInfo)>> {
     let mut by_key: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (domain, _, block) in domains(domain_info) {
         by_key
             .entry(base_domain(domain).to_ascii_lowercase())
             .or_default()
-            .push((
-                domain.to_ascii_lowercase(),
-                block.get("dcv_method").clone(),
-                block.get("dcv_email").clone(),
-            ));
+            .push((domain.to_ascii_lowercase(), block));
     }
     by_key
 }
@@ -260,22 +237,37 @@ fn domains_by_key(domain_info: &Value) -> BTreeMap<String, Vec<(String, Value, V
 /// follows from the CSR, which an in-place change keeps, so the order's
 /// new material carries the same record. TXT tokens (DigiCert) may be
 /// issued anew and stay unknown.
-pub fn keep_unaffected_dns_records(prior: &Value, planned: &mut Value) {
-    let before = domains_by_key(prior.get("domain_info"));
-    let after = domains_by_key(planned.get("domain_info"));
-    let prior_records = prior.get("dns_records");
-    let Some(Value::Map(records)) = planned.get_mut("dns_records") else {
+pub fn keep_unaffected_dns_records(prior: &Renewal, planned: &mut Renewal) {
+    let before = domains_by_key(prior.domains());
+    let after = domains_by_key(planned.domains());
+    let (Some(prior_records), Field::Known(records)) =
+        (prior.dns_records.known(), &planned.dns_records)
+    else {
         return;
     };
+    let mut records = records.clone();
     for (key, record) in records.iter_mut() {
-        let old = prior_records.get(key);
-        let stable = old.get("type").as_str() == Some("CNAME")
-            && !old.get("value").is_null()
-            && old.is_wholly_known();
-        if stable && before.get(key) == after.get(key) {
+        let Some(old) = prior_records.get(key) else {
+            continue;
+        };
+        let stable =
+            old.r#type.as_str() == Some("CNAME") && old.value.is_known() && old.name.is_known();
+        let same = |a: &Vec<(String, &DomainInfo)>, b: &Vec<(String, &DomainInfo)>| {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|((n1, d1), (n2, d2))| {
+                    n1 == n2 && d1.dcv_method == d2.dcv_method && d1.dcv_email == d2.dcv_email
+                })
+        };
+        let unchanged = match (before.get(key), after.get(key)) {
+            (Some(a), Some(b)) => same(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if stable && unchanged {
             *record = old.clone();
         }
     }
+    planned.dns_records = Field::Known(records);
 }
 
 /// What apply stores when the order exists but its material could not be
@@ -306,60 +298,57 @@ mod tests {
     use super::*;
     use crate::nicsrs::{DcvEntry, DcvMaterial};
 
-    fn domain_info(items: &[(&str, &str)]) -> Value {
-        Value::List(
-            items
-                .iter()
-                .map(|(d, m)| {
-                    Value::object([
-                        ("domain_name", (*d).into()),
-                        ("dcv_method", (*m).into()),
-                        ("dcv_email", Value::Null),
-                    ])
-                })
-                .collect(),
-        )
+    fn domain_info(items: &[(&str, &str)]) -> Vec<DomainInfo> {
+        items
+            .iter()
+            .map(|(d, m)| DomainInfo {
+                domain_name: (*d).into(),
+                dcv_method: (*m).into(),
+                dcv_email: Field::Null,
+            })
+            .collect()
+    }
+
+    fn renewal(items: &[(&str, &str)], dns_records: Field<BTreeMap<String, DnsRecord>>) -> Renewal {
+        Renewal {
+            domain_info: Field::Known(domain_info(items)),
+            dns_records,
+            ..Renewal::default()
+        }
     }
 
     #[test]
     fn a_method_change_keeps_the_other_domains_cname_records_known() {
-        let state = |items: &[(&str, &str)], record_type: &str| {
-            let info = domain_info(items);
-            let mut data = collected();
-            data.dcv.dcv_dns_type = Some(record_type.into());
-            Value::object([
-                ("dns_records", dns_records(&info, &data)),
-                ("domain_info", info),
-            ])
-        };
         let before = [
             ("example.com", DNS_METHOD),
             ("www.example.com", "HTTP_CSR_HASH"),
         ];
         let after = [("example.com", DNS_METHOD), ("www.example.com", DNS_METHOD)];
-        let prior = state(&before, "CNAME");
-        let mut planned = Value::object([
-            ("domain_info", domain_info(&after)),
-            ("dns_records", planned_dns_records(&domain_info(&after))),
-        ]);
+        let state = |record_type: &str| {
+            let mut data = collected();
+            data.dcv.dcv_dns_type = Some(record_type.into());
+            let records = dns_records(&domain_info(&before), &data);
+            renewal(&before, Field::Known(records))
+        };
+        let planned_state = || {
+            let records = planned_dns_records(&Field::Known(domain_info(&after)));
+            renewal(&after, records)
+        };
+        let prior = state("CNAME");
+        let mut planned = planned_state();
         keep_unaffected_dns_records(&prior, &mut planned);
-        let records = planned.get("dns_records");
-        assert_eq!(
-            records.get("example.com"),
-            prior.get("dns_records").get("example.com")
-        );
-        assert!(records.get("example.com").is_wholly_known());
-        assert_eq!(records.get("www.example.com").get("value"), &Value::Unknown);
+        let records = planned.dns_records.known().expect("records");
+        let prior_records = prior.dns_records.known().expect("records");
+        assert_eq!(records["example.com"], prior_records["example.com"]);
+        assert!(records["example.com"].value.is_known());
+        assert_eq!(records["www.example.com"].value, Field::Unknown);
         // A TXT token (DigiCert) may be issued anew: it stays unknown.
-        let txt = state(&before, "TXT");
-        let mut planned = Value::object([
-            ("domain_info", domain_info(&after)),
-            ("dns_records", planned_dns_records(&domain_info(&after))),
-        ]);
+        let txt = state("TXT");
+        let mut planned = planned_state();
         keep_unaffected_dns_records(&txt, &mut planned);
         assert_eq!(
-            planned.get("dns_records").get("example.com").get("value"),
-            &Value::Unknown
+            planned.dns_records.known().expect("records")["example.com"].value,
+            Field::Unknown
         );
     }
 
@@ -389,19 +378,13 @@ mod tests {
             ("example.com", DNS_METHOD),
             ("www.example.com", "HTTP_CSR_HASH"),
         ]);
-        let Value::Map(planned) = planned_dns_records(&info) else {
-            panic!("map expected")
-        };
+        let planned = planned_dns_records(&Field::Known(info.clone()));
+        let planned = planned.known().expect("map");
         assert_eq!(planned.keys().collect::<Vec<_>>(), vec!["example.com"]);
-        let Value::Map(applied) = dns_records(&info, &collected()) else {
-            panic!("map expected")
-        };
+        let applied = dns_records(&info, &collected());
         assert_eq!(applied.keys().collect::<Vec<_>>(), vec!["example.com"]);
-        assert_eq!(
-            applied["example.com"].get("name"),
-            &Value::from("_abc.example.com")
-        );
-        assert_eq!(applied["example.com"].get("type"), &Value::from("CNAME"));
+        assert_eq!(applied["example.com"].name, Field::from("_abc.example.com"));
+        assert_eq!(applied["example.com"].r#type, Field::from("CNAME"));
     }
 
     #[test]
@@ -410,30 +393,32 @@ mod tests {
             ("www.example.com", "HTTPS_CSR_HASH"),
             ("example.com", DNS_METHOD),
         ]);
-        let planned = planned_dcv_records(&info);
+        let planned = planned_dcv_records(&Field::Known(info.clone()));
         let applied = dcv_records(&info, &collected());
-        for (p, a) in planned.elements().iter().zip(applied.elements()) {
-            assert_eq!(p.get("domain_name"), a.get("domain_name"));
-            assert_eq!(p.get("method"), a.get("method"));
-            assert!(p.get("value").is_unknown());
+        for (p, a) in planned.known().expect("records").iter().zip(&applied) {
+            assert_eq!(p.domain_name, a.domain_name);
+            assert_eq!(p.method, a.method);
+            assert!(p.value.is_unknown());
         }
-        let https = &applied.elements()[0];
+        let https = &applied[0];
         assert_eq!(
-            https.get("url"),
-            &Value::from("https://www.example.com/.well-known/pki-validation/ABC.txt")
+            https.url,
+            Field::from("https://www.example.com/.well-known/pki-validation/ABC.txt")
         );
-        assert_eq!(https.get("verified"), &Value::Bool(true));
-        assert_eq!(https.get("name"), &Value::Null);
-        assert_eq!(applied.elements()[1].get("verified"), &Value::Bool(false));
+        assert_eq!(https.verified, Field::Known(true));
+        assert_eq!(https.name, Field::Null);
+        assert_eq!(applied[1].verified, Field::Known(false));
     }
 
     #[test]
     fn unknown_domains_leave_the_whole_attribute_unknown() {
-        let info = Value::List(vec![Value::object([
-            ("domain_name", Value::Unknown),
-            ("dcv_method", DNS_METHOD.into()),
-        ])]);
+        let info = Field::Known(vec![DomainInfo {
+            domain_name: Field::Unknown,
+            dcv_method: DNS_METHOD.into(),
+            dcv_email: Field::Null,
+        }]);
         assert!(planned_dns_records(&info).is_unknown());
         assert!(planned_dcv_records(&info).is_unknown());
+        assert!(planned_dcv_records(&Field::Unknown).is_unknown());
     }
 }

@@ -4,7 +4,9 @@
 use x509_parser::prelude::FromDer;
 
 use crate::nicsrs::CollectData;
-use crate::plugin::{Attribute, Type, Value};
+use crate::plugin::{Attribute, Field, Type};
+
+use super::models::{CertificateData, Validation};
 
 pub const CERTIFICATE_ATTRIBUTES: [(&str, &str); 5] = [
     (
@@ -33,26 +35,54 @@ pub fn certificate_attributes() -> impl Iterator<Item = Attribute> {
         })
 }
 
-/// Null everywhere until the certificate is issued.
-pub fn set_certificate_fields(state: &mut Value, data: &CollectData) {
+/// The issued certificate's attributes; null everywhere until it is issued.
+pub struct Issued {
+    certificate_pem: Field<String>,
+    ca_bundle_pem: Field<String>,
+    not_before: Field<String>,
+    not_after: Field<String>,
+    serial_number: Field<String>,
+}
+
+pub fn issued(data: &CollectData) -> Issued {
     let pem = data.certificate.as_deref().filter(|c| !c.trim().is_empty());
     let facts = pem.and_then(|pem| certificate_facts(pem).ok());
-    state.set("certificate_pem", Value::opt_string(pem));
-    state.set(
-        "ca_bundle_pem",
-        Value::opt_string(
-            data.ca_certificate
-                .as_deref()
-                .filter(|c| !c.trim().is_empty()),
-        ),
-    );
     let (not_before, not_after, serial) = match facts {
         Some(f) => (Some(f.not_before), Some(f.not_after), Some(f.serial_number)),
         None => (None, None, None),
     };
-    state.set("not_before", Value::opt_string(not_before));
-    state.set("not_after", Value::opt_string(not_after));
-    state.set("serial_number", Value::opt_string(serial));
+    Issued {
+        certificate_pem: pem.map(str::to_string).into(),
+        ca_bundle_pem: data
+            .ca_certificate
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(str::to_string)
+            .into(),
+        not_before: not_before.into(),
+        not_after: not_after.into(),
+        serial_number: serial.into(),
+    }
+}
+
+impl Validation {
+    pub fn set_issued(&mut self, issued: Issued) {
+        self.certificate_pem = issued.certificate_pem;
+        self.ca_bundle_pem = issued.ca_bundle_pem;
+        self.not_before = issued.not_before;
+        self.not_after = issued.not_after;
+        self.serial_number = issued.serial_number;
+    }
+}
+
+impl CertificateData {
+    pub fn set_issued(&mut self, issued: Issued) {
+        self.certificate_pem = issued.certificate_pem;
+        self.ca_bundle_pem = issued.ca_bundle_pem;
+        self.not_before = issued.not_before;
+        self.not_after = issued.not_after;
+        self.serial_number = issued.serial_number;
+    }
 }
 
 pub struct CertificateFacts {

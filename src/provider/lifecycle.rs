@@ -20,7 +20,9 @@ use time::OffsetDateTime;
 
 use crate::nicsrs::server_time::{Now, TimeSource};
 use crate::nicsrs::{self, codes};
-use crate::plugin::{AttributePath, Diagnostics, Value};
+use crate::plugin::{AttributePath, Diagnostics, Field};
+
+use super::models::Renewal;
 
 /// What `renew_before_days` accepts: a renewal is only possible within
 /// NicSRS's window.
@@ -36,11 +38,11 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 
 /// A date of the API (`YYYY-MM-DD HH:MM:SS`, UTC) as RFC 3339; text the
 /// provider cannot read is passed on as it is rather than lost.
-pub fn api_date(text: Option<&str>) -> Value {
+pub fn api_date(text: Option<&str>) -> Field<String> {
     match text {
-        None => Value::Null,
+        None => Field::Null,
         Some(text) => match nicsrs::types::parse_api_datetime(text) {
-            Some(t) => rfc3339(t).into(),
+            Some(t) => Field::Known(rfc3339(t)),
             None => text.into(),
         },
     }
@@ -69,53 +71,37 @@ fn is_issued(status: Option<&str>) -> bool {
 
 /// `renewal_due_at`: `expires_at` less `renew_before_days`; null without
 /// `renew_before_days` or before the certificate is issued.
-pub fn renewal_due_at(expires_at: &Value, renew_before_days: &Value) -> Value {
+pub fn renewal_due_at(expires_at: &Field<String>, renew_before_days: &Field<f64>) -> Field<String> {
     if renew_before_days.is_null() {
-        return Value::Null;
+        return Field::Null;
     }
     if expires_at.is_unknown() || renew_before_days.is_unknown() {
-        return Value::Unknown;
+        return Field::Unknown;
     }
     match (
         expires_at.as_str().and_then(parse_rfc3339),
         whole_days(renew_before_days),
     ) {
-        (Some(expires), Some(days)) => rfc3339(expires - time::Duration::days(days)).into(),
-        _ => Value::Null,
+        (Some(expires), Some(days)) => Field::Known(rfc3339(expires - time::Duration::days(days))),
+        _ => Field::Null,
     }
 }
 
-fn whole_days(value: &Value) -> Option<i64> {
+fn whole_days(value: &Field<f64>) -> Option<i64> {
     value
-        .as_f64()
-        .filter(|d| d.fract() == 0.0 && RENEW_BEFORE_DAYS.contains(&(*d as i64)))
-        .map(|d| d as i64)
+        .known()
+        .filter(|d| d.fract() == 0.0 && RENEW_BEFORE_DAYS.contains(&(**d as i64)))
+        .map(|d| *d as i64)
 }
 
-/// Checks `renew_before_days`, and that it comes without a chosen `ref_id`
-/// (every order of a rolling chain needs its own refId, which the provider
-/// derives).
-pub fn validate(config: &Value, diags: &mut Diagnostics) {
-    let days = config.get("renew_before_days");
-    if days.is_null() {
+/// A chosen `ref_id` cannot come with `renew_before_days`: every order of a
+/// rolling chain needs its own refId, which the provider derives. (The range
+/// of `renew_before_days` is its attribute's validator.)
+pub fn validate(config: &Renewal, diags: &mut Diagnostics) {
+    if config.renew_before_days.is_null() {
         return;
     }
-    if let Some(n) = days.as_f64() {
-        if whole_days(days).is_none() {
-            diags.attribute_error(
-                AttributePath::root("renew_before_days"),
-                "Invalid renew_before_days",
-                format!(
-                    "renew_before_days is {n}; use a whole number of days from {} to {}: NicSRS accepts \
-                     a renewal only within {} days of expiry.",
-                    RENEW_BEFORE_DAYS.start(),
-                    RENEW_BEFORE_DAYS.end(),
-                    codes::RENEWAL_WINDOW_DAYS
-                ),
-            );
-        }
-    }
-    if !config.get("ref_id").is_null() {
+    if !config.ref_id.is_null() {
         diags.attribute_error(
             AttributePath::root("ref_id"),
             "ref_id cannot be chosen for rolling renewals",
@@ -251,15 +237,15 @@ pub enum Due {
 }
 
 /// The issued certificate's expiry in a renewal's state, when known.
-pub fn state_expiry(state: &Value) -> Option<OffsetDateTime> {
-    if !is_issued(state.get("status").as_str()) {
+pub fn state_expiry(state: &Renewal) -> Option<OffsetDateTime> {
+    if !is_issued(state.status.as_str()) {
         return None;
     }
-    state.get("expires_at").as_str().and_then(parse_rfc3339)
+    state.expires_at.as_str().and_then(parse_rfc3339)
 }
 
 /// Decides from the state's expiry, `renew_before_days` and now.
-pub fn due(expires: Option<OffsetDateTime>, renew_before_days: &Value, now: Now) -> Due {
+pub fn due(expires: Option<OffsetDateTime>, renew_before_days: &Field<f64>, now: Now) -> Due {
     let Some(expires) = expires else {
         return Due::Nothing;
     };
@@ -288,13 +274,13 @@ pub fn warn_roll(
     cert_id: &str,
     expires: OffsetDateTime,
     due: OffsetDateTime,
-    days: &Value,
-    years: &Value,
+    days: &Field<f64>,
+    years: &Field<f64>,
     now: Now,
     diags: &mut Diagnostics,
 ) {
-    let days = days.as_f64().unwrap_or_default();
-    let years = years.as_f64().unwrap_or_default();
+    let days = days.known().copied().unwrap_or_default();
+    let years = years.known().copied().unwrap_or_default();
     diags.warning(
         "Renewal due: this apply places a paid renewal order",
         format!(
@@ -389,7 +375,7 @@ mod tests {
 
     #[test]
     fn a_roll_is_due_renew_before_days_before_expiry() {
-        let thirty = Value::Number(30.0);
+        let thirty = Field::Known(30.0);
         let due_at = datetime!(2027-10-21 09:00:00 UTC);
         assert_eq!(
             due(
@@ -412,13 +398,13 @@ mod tests {
             "not issued"
         );
         assert_eq!(
-            due(Some(EXPIRES), &Value::Unknown, server(due_at)),
+            due(Some(EXPIRES), &Field::Unknown, server(due_at)),
             Due::Nothing,
             "not known yet"
         );
         // Without renew_before_days: only a notice once the window opens.
         assert_eq!(
-            due(Some(EXPIRES), &Value::Null, server(due_at)),
+            due(Some(EXPIRES), &Field::Null, server(due_at)),
             Due::WindowOpen {
                 expires: EXPIRES,
                 opens: datetime!(2027-08-22 09:00:00 UTC)
@@ -427,7 +413,7 @@ mod tests {
         assert_eq!(
             due(
                 Some(EXPIRES),
-                &Value::Null,
+                &Field::Null,
                 server(datetime!(2027-01-01 0:00 UTC))
             ),
             Due::Nothing
@@ -438,41 +424,38 @@ mod tests {
     fn api_dates_become_rfc3339() {
         assert_eq!(
             api_date(Some("2026-12-29 09:23:28")),
-            Value::from("2026-12-29T09:23:28Z")
+            Field::from("2026-12-29T09:23:28Z")
         );
         assert_eq!(
             api_date(Some("2026-12-29")),
-            Value::from("2026-12-29T00:00:00Z")
+            Field::from("2026-12-29T00:00:00Z")
         );
-        assert_eq!(api_date(Some("soon")), Value::from("soon"));
-        assert_eq!(api_date(None), Value::Null);
+        assert_eq!(api_date(Some("soon")), Field::from("soon"));
+        assert_eq!(api_date(None), Field::Null);
     }
 
     #[test]
     fn renewal_due_at_follows_expiry_and_days() {
-        let expires = Value::from("2027-11-20T09:00:00Z");
+        let expires = Field::from("2027-11-20T09:00:00Z");
+        let thirty = Field::Known(30.0);
         assert_eq!(
-            renewal_due_at(&expires, &Value::Number(30.0)),
-            Value::from("2027-10-21T09:00:00Z")
+            renewal_due_at(&expires, &thirty),
+            Field::from("2027-10-21T09:00:00Z")
         );
-        assert_eq!(renewal_due_at(&expires, &Value::Null), Value::Null);
-        assert_eq!(
-            renewal_due_at(&Value::Null, &Value::Number(30.0)),
-            Value::Null
-        );
-        assert_eq!(
-            renewal_due_at(&Value::Unknown, &Value::Number(30.0)),
-            Value::Unknown
-        );
-        assert_eq!(renewal_due_at(&expires, &Value::Unknown), Value::Unknown);
+        assert_eq!(renewal_due_at(&expires, &Field::Null), Field::Null);
+        assert_eq!(renewal_due_at(&Field::Null, &thirty), Field::Null);
+        assert_eq!(renewal_due_at(&Field::Unknown, &thirty), Field::Unknown);
+        assert_eq!(renewal_due_at(&expires, &Field::Unknown), Field::Unknown);
     }
 
     #[test]
-    fn renew_before_days_is_checked_with_the_fix() {
-        let config = |days: Value, ref_id: Value| {
-            Value::object([("renew_before_days", days), ("ref_id", ref_id)])
-        };
-        let errors = |config: Value| {
+    fn a_rolling_renewal_cannot_choose_its_ref_id() {
+        let errors = |days: Field<f64>, ref_id: Field<String>| {
+            let config = Renewal {
+                renew_before_days: days,
+                ref_id,
+                ..Renewal::default()
+            };
             let mut diags = Diagnostics::new();
             validate(&config, &mut diags);
             diags
@@ -481,17 +464,12 @@ mod tests {
                 .map(|d| (d.path.map(|p| p.to_string()), d.detail))
                 .collect::<Vec<_>>()
         };
-        assert!(errors(config(Value::Number(30.0), Value::Null)).is_empty());
-        assert!(errors(config(Value::Number(90.0), Value::Null)).is_empty());
-        assert!(errors(config(Value::Unknown, Value::Null)).is_empty());
-        assert!(errors(config(Value::Null, "mine".into())).is_empty());
-        for bad in [0.0, 91.0, 1.5, -3.0] {
-            let found = errors(config(Value::Number(bad), Value::Null));
-            assert_eq!(found.len(), 1, "{bad}");
-            assert!(found[0].1.contains("from 1 to 90"), "{found:?}");
-        }
-        let found = errors(config(Value::Number(30.0), "mine".into()));
+        assert!(errors(Field::Known(30.0), Field::Null).is_empty());
+        assert!(errors(Field::Unknown, Field::Null).is_empty());
+        assert!(errors(Field::Null, "mine".into()).is_empty());
+        let found = errors(Field::Known(30.0), "mine".into());
         assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.as_deref(), Some("ref_id"));
         assert!(found[0].1.contains("Remove ref_id"), "{found:?}");
     }
 }

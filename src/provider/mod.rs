@@ -13,8 +13,10 @@ mod golden_tests;
 mod inprocess_tests;
 mod issued;
 mod lifecycle;
+mod models;
 #[cfg(test)]
 mod rules_agreement;
+mod validators;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -25,8 +27,10 @@ use crate::plugin::{
     Value,
 };
 
+use models::{decode, ProviderConfig};
+
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
-const MAX_TIMEOUT_SECONDS: f64 = 3600.0;
+const TIMEOUT_SECONDS: std::ops::RangeInclusive<f64> = 1.0..=3600.0;
 pub const TOKEN_ENV: &str = "NICSRS_API_TOKEN";
 pub const BASE_URL_ENV: &str = "NICSRS_BASE_URL";
 
@@ -223,20 +227,27 @@ fn provider_schema() -> Schema {
                      variable. Needed only by operations that call the API, so `terraform validate` \
                      works without it. Never logged and never stored in state.",
                 )
-                .sensitive(),
+                .sensitive()
+                .validate_with(validators::not_empty_token()),
             )
-            .attribute(Attribute::optional(
-                "base_url",
-                Type::String,
-                "The API's base URL. Defaults to `https://portal.nicsrs.com`; falls back to the \
-                 `NICSRS_BASE_URL` environment variable. Plain `http://` is accepted only for \
-                 loopback addresses (such as a local `nicsrs-sandbox`).",
-            ))
-            .attribute(Attribute::optional(
-                "request_timeout_seconds",
-                Type::Number,
-                "How long one API request may take, in seconds (1 to 3600). Defaults to 60.",
-            ))
+            .attribute(
+                Attribute::optional(
+                    "base_url",
+                    Type::String,
+                    "The API's base URL. Defaults to `https://portal.nicsrs.com`; falls back to the \
+                     `NICSRS_BASE_URL` environment variable. Plain `http://` is accepted only for \
+                     loopback addresses (such as a local `nicsrs-sandbox`).",
+                )
+                .validate_with(validators::base_url()),
+            )
+            .attribute(
+                Attribute::optional(
+                    "request_timeout_seconds",
+                    Type::Number,
+                    "How long one API request may take, in seconds (1 to 3600). Defaults to 60.",
+                )
+                .validate_with(validators::whole_seconds(TIMEOUT_SECONDS)),
+            )
             .attribute(Attribute::optional(
                 "check_renewal_window",
                 Type::Bool,
@@ -358,20 +369,6 @@ pub enum Refresh {
     Unreadable,
 }
 
-pub fn validate_cert_id(config: &Value, diags: &mut Diagnostics) {
-    if config
-        .get("cert_id")
-        .as_str()
-        .is_some_and(|id| id.trim().is_empty())
-    {
-        diags.attribute_error(
-            AttributePath::root("cert_id"),
-            "Empty cert_id",
-            "cert_id is an empty string; use the certId of an order, e.g. nicsrs_certificate_renewal.web.cert_id.",
-        );
-    }
-}
-
 /// Whether the API said "no such order".
 pub fn is_not_found(error: &nicsrs::Error) -> bool {
     matches!(error, nicsrs::Error::Api { code, errors, .. } if nicsrs::codes::is_not_found(*code, errors))
@@ -413,7 +410,7 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
 }
 
 fn check_timeout(seconds: f64) -> Result<u64, String> {
-    if seconds.fract() != 0.0 || !(1.0..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
+    if seconds.fract() != 0.0 || !TIMEOUT_SECONDS.contains(&seconds) {
         return Err(format!(
             "request_timeout_seconds is {seconds}; it must be a whole number of seconds from 1 to 3600."
         ));
@@ -427,36 +424,15 @@ impl Provider for NicsrsProvider {
         provider_schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(url) = config.get("base_url").as_str() {
-            if let Err(problem) = check_base_url(url) {
-                diags.attribute_error(AttributePath::root("base_url"), "Invalid base_url", problem);
-            }
-        }
-        if let Some(seconds) = config.get("request_timeout_seconds").as_f64() {
-            if let Err(problem) = check_timeout(seconds) {
-                diags.attribute_error(
-                    AttributePath::root("request_timeout_seconds"),
-                    "Invalid request_timeout_seconds",
-                    problem,
-                );
-            }
-        }
-        if let Some("") = config.get("api_token").as_str() {
-            diags.attribute_error(
-                AttributePath::root("api_token"),
-                "Empty api_token",
-                format!("api_token is set to an empty string. Set the reseller token, or leave the argument out to use {TOKEN_ENV}."),
-            );
-        }
-    }
-
     async fn configure(&self, terraform_version: &str, config: &Value, diags: &mut Diagnostics) {
         log::debug!(
             "configuring terraform-provider-nicsrs {} for Terraform {terraform_version}",
             env!("CARGO_PKG_VERSION")
         );
-        let configuration = resolve(config, |name| std::env::var(name).ok(), diags);
+        let Some(config) = decode::<ProviderConfig>(config, diags) else {
+            return;
+        };
+        let configuration = resolve(&config, |name| std::env::var(name).ok(), diags);
         if let Configuration::Ready(settings) = &configuration {
             if let Some(token) = &settings.api_token {
                 crate::plugin::logging::redact(token);
@@ -491,33 +467,35 @@ impl Provider for NicsrsProvider {
 
 /// Resolves the provider block with its environment fallbacks.
 fn resolve(
-    config: &Value,
+    config: &ProviderConfig,
     env: impl Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Configuration {
-    let arguments = ["api_token", "base_url", "request_timeout_seconds"];
-    if arguments.iter().any(|name| config.get(name).is_unknown()) {
+    if config.api_token.is_unknown()
+        || config.base_url.is_unknown()
+        || config.request_timeout_seconds.is_unknown()
+    {
         return Configuration::Unknown;
     }
     let base_url = config
-        .get("base_url")
-        .as_str()
-        .map(str::to_string)
+        .base_url
+        .known()
+        .cloned()
         .or_else(|| env(BASE_URL_ENV).filter(|v| !v.is_empty()))
         .unwrap_or_else(|| nicsrs::DEFAULT_BASE_URL.to_string());
     if let Err(problem) = check_base_url(&base_url) {
         diags.attribute_error(AttributePath::root("base_url"), "Invalid base_url", problem);
     }
     let api_token = config
-        .get("api_token")
-        .as_str()
-        .map(str::to_string)
+        .api_token
+        .known()
+        .cloned()
         .or_else(|| env(TOKEN_ENV))
         .filter(|t| !t.is_empty());
     let seconds = config
-        .get("request_timeout_seconds")
-        .as_f64()
-        .map(check_timeout)
+        .request_timeout_seconds
+        .known()
+        .map(|s| check_timeout(*s))
         .unwrap_or(Ok(DEFAULT_TIMEOUT_SECONDS));
     let timeout = match seconds {
         Ok(s) => Duration::from_secs(s),
@@ -534,7 +512,7 @@ fn resolve(
         base_url: base_url.trim_end_matches('/').to_string(),
         api_token,
         timeout,
-        check_renewal_window: config.get("check_renewal_window").as_bool() != Some(false),
+        check_renewal_window: config.check_renewal_window.known() != Some(&false),
     })
 }
 
@@ -542,13 +520,15 @@ fn resolve(
 mod tests {
     use super::*;
 
-    fn config(token: Value, url: Value, timeout: Value) -> Value {
-        Value::object([
-            ("api_token", token),
-            ("base_url", url),
-            ("request_timeout_seconds", timeout),
-            ("check_renewal_window", Value::Null),
-        ])
+    use crate::plugin::Field;
+
+    fn config(token: Field<String>, url: Field<String>, timeout: Field<f64>) -> ProviderConfig {
+        ProviderConfig {
+            api_token: token,
+            base_url: url,
+            request_timeout_seconds: timeout,
+            check_renewal_window: Field::Null,
+        }
     }
 
     #[test]
@@ -560,7 +540,7 @@ mod tests {
         };
         let mut diags = Diagnostics::new();
         let Configuration::Ready(s) = resolve(
-            &config(Value::Null, Value::Null, Value::Null),
+            &config(Field::Null, Field::Null, Field::Null),
             env,
             &mut diags,
         ) else {
@@ -583,7 +563,7 @@ mod tests {
         let cfg = config(
             "cfg-token".into(),
             "https://example.test".into(),
-            Value::Number(5.0),
+            Field::Known(5.0),
         );
         let Configuration::Ready(s) = resolve(&cfg, env, &mut Diagnostics::new()) else {
             panic!("expected a ready configuration");
@@ -592,7 +572,7 @@ mod tests {
         assert_eq!(s.base_url, "https://example.test");
         assert_eq!(s.timeout, Duration::from_secs(5));
         let mut off = cfg.clone();
-        off.set("check_renewal_window", Value::Bool(false));
+        off.check_renewal_window = Field::Known(false);
         let Configuration::Ready(s) = resolve(&off, |_| None, &mut Diagnostics::new()) else {
             panic!("expected a ready configuration");
         };
@@ -601,7 +581,7 @@ mod tests {
 
     #[test]
     fn unknown_arguments_defer_configuration() {
-        let cfg = config(Value::Unknown, Value::Null, Value::Null);
+        let cfg = config(Field::Unknown, Field::Null, Field::Null);
         assert!(matches!(
             resolve(&cfg, |_| None, &mut Diagnostics::new()),
             Configuration::Unknown
@@ -612,7 +592,7 @@ mod tests {
     fn missing_token_is_an_error_only_when_the_api_is_needed() {
         let shared = Shared::default();
         *shared.configuration.write().unwrap() = resolve(
-            &config(Value::Null, Value::Null, Value::Null),
+            &config(Field::Null, Field::Null, Field::Null),
             |_| None,
             &mut Diagnostics::new(),
         );

@@ -9,7 +9,17 @@ use crate::nicsrs::{Contact, DcvMethod, DomainInfo, OrganizationInfo, RenewReque
 use crate::plugin::{Diagnostics, Value};
 use crate::sandbox::testkit;
 
-use super::certificate_renewal::validate_renewal;
+use super::certificate_renewal::{schema, CertificateRenewal};
+use crate::plugin::{AttributePath, Resource};
+
+/// What Terraform's ValidateResourceConfig runs: the attributes'
+/// validators, then the resource's checks across attributes.
+fn validate_renewal(config: &Value, diags: &mut Diagnostics) {
+    schema()
+        .block
+        .run_validators(config, &AttributePath::default(), diags);
+    CertificateRenewal::new(Default::default()).validate(config, diags);
+}
 
 /// The resource configuration that asks for `request`.
 fn config_of(request: &RenewRequest) -> Value {

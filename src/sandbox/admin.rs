@@ -410,7 +410,7 @@ async fn http_file(State(app): State<Arc<App>>, Json(body): Json<HttpBody>) -> R
                 return Ok(false);
             };
             if host != norm_name(authorization_domain(&d.domain_name))
-                || path != format!("/.well-known/pki-validation/{file}")
+                || path != crate::nicsrs::dcv::validation_file_path(file)
             {
                 return Ok(false);
             }

@@ -36,9 +36,9 @@ impl OrderStatus {
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
-            OrderStatus::Pending => "PENDING",
-            OrderStatus::Complete => "COMPLETE",
-            OrderStatus::Cancelled => "CANCELLED",
+            OrderStatus::Pending => crate::nicsrs::codes::STATUS_PENDING,
+            OrderStatus::Complete => crate::nicsrs::codes::STATUS_COMPLETE,
+            OrderStatus::Cancelled => crate::nicsrs::codes::STATUS_CANCELLED,
         }
     }
 }
@@ -341,7 +341,8 @@ pub fn dcv_material(
                 dcv_file_name: Some("fileauth.txt".into()),
                 dcv_file_content: Some(token.clone()),
                 dcv_file_path: Some(format!(
-                    "{scheme}://{host}/.well-known/pki-validation/fileauth.txt"
+                    "{scheme}://{host}{}",
+                    crate::nicsrs::dcv::validation_file_path("fileauth.txt")
                 )),
                 dcv_dns_host: Some("_dnsauth".into()),
                 dcv_dns_value: Some(token),
