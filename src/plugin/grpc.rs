@@ -337,14 +337,17 @@ impl pb::provider_server::Provider for ProviderService {
             "provider configuration",
             &mut diags,
         ) {
-            reject_inexact_numbers(&config, &mut diags);
-            self.provider.schema().block.run_validators(
-                &config,
-                &AttributePath::default(),
-                &mut diags,
-            );
-            let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
-            report_panic("ValidateProviderConfig", checked, &mut diags);
+            // The model cannot hold such a number: the rest would only
+            // repeat the error as a provider bug.
+            if !reject_inexact_numbers(&config, &mut diags) {
+                self.provider.schema().block.run_validators(
+                    &config,
+                    &AttributePath::default(),
+                    &mut diags,
+                );
+                let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
+                report_panic("ValidateProviderConfig", checked, &mut diags);
+            }
         }
         Ok(Response::new(pb::validate_provider_config::Response {
             diagnostics: diagnostics_to_proto(&diags),
@@ -365,14 +368,17 @@ impl pb::provider_server::Provider for ProviderService {
                 "resource configuration",
                 &mut diags,
             ) {
-                reject_inexact_numbers(&config, &mut diags);
-                resource.schema().block.run_validators(
-                    &config,
-                    &AttributePath::default(),
-                    &mut diags,
-                );
-                let checked = guard(async { resource.validate(&config, &mut diags) }).await;
-                report_panic("ValidateResourceConfig", checked, &mut diags);
+                // The model cannot hold such a number: the rest would only
+                // repeat the error as a provider bug.
+                if !reject_inexact_numbers(&config, &mut diags) {
+                    resource.schema().block.run_validators(
+                        &config,
+                        &AttributePath::default(),
+                        &mut diags,
+                    );
+                    let checked = guard(async { resource.validate(&config, &mut diags) }).await;
+                    report_panic("ValidateResourceConfig", checked, &mut diags);
+                }
             }
         }
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -394,14 +400,17 @@ impl pb::provider_server::Provider for ProviderService {
                 "data source configuration",
                 &mut diags,
             ) {
-                reject_inexact_numbers(&config, &mut diags);
-                data_source.schema().block.run_validators(
-                    &config,
-                    &AttributePath::default(),
-                    &mut diags,
-                );
-                let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
-                report_panic("ValidateDataResourceConfig", checked, &mut diags);
+                // The model cannot hold such a number: the rest would only
+                // repeat the error as a provider bug.
+                if !reject_inexact_numbers(&config, &mut diags) {
+                    data_source.schema().block.run_validators(
+                        &config,
+                        &AttributePath::default(),
+                        &mut diags,
+                    );
+                    let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
+                    report_panic("ValidateDataResourceConfig", checked, &mut diags);
+                }
             }
         }
         Ok(Response::new(pb::validate_data_resource_config::Response {
@@ -863,8 +872,11 @@ fn report_panic<T>(call: &str, outcome: Result<T, String>, diags: &mut Diagnosti
 /// Numbers are handled as 64-bit floats: one that none equals (Terraform's
 /// numbers are arbitrary-precision) is refused here, at its attribute,
 /// rather than rounded into a plan that no longer matches the configuration.
-fn reject_inexact_numbers(config: &Value, diags: &mut Diagnostics) {
-    for (path, text) in config.inexact_numbers(&AttributePath::default()) {
+/// True when it refused any.
+fn reject_inexact_numbers(config: &Value, diags: &mut Diagnostics) -> bool {
+    let inexact = config.inexact_numbers(&AttributePath::default());
+    let found = !inexact.is_empty();
+    for (path, text) in inexact {
         let nearest = text
             .trim()
             .parse::<f64>()
@@ -880,6 +892,7 @@ fn reject_inexact_numbers(config: &Value, diags: &mut Diagnostics) {
             ),
         );
     }
+    found
 }
 
 fn server_capabilities() -> pb::ServerCapabilities {

@@ -16,7 +16,9 @@
 //! - diagnostics come back with their attribute paths.
 //!
 //! Checks of Terraform's own (required arguments, attribute types, HCL) are
-//! not reproduced: those stay in the end-to-end tests.
+//! not reproduced: those stay in the end-to-end tests. Nor is resource
+//! identity: the harness is a Terraform that did not ask for identity
+//! schemas (as 1.0.3), so requests carry none.
 //!
 //! A normal public module, not `cfg(test)`, so tests of other crates can use
 //! it; it adds no dependency the server side does not already pull in.
@@ -246,6 +248,7 @@ impl Harness {
                 prior_private: prior_private.to_vec(),
                 provider_meta: None,
                 client_capabilities: None,
+                ..Default::default()
             })
             .await
             .expect("PlanResourceChange")
@@ -278,6 +281,7 @@ impl Harness {
                 config: Some(encode(config, &schema)),
                 planned_private: plan.private.clone(),
                 provider_meta: None,
+                ..Default::default()
             })
             .await
             .expect("ApplyResourceChange")
@@ -299,6 +303,7 @@ impl Harness {
                 private: private.to_vec(),
                 provider_meta: None,
                 client_capabilities: None,
+                ..Default::default()
             })
             .await
             .expect("ReadResource")
@@ -319,6 +324,7 @@ impl Harness {
                 type_name: type_name.to_string(),
                 id: id.to_string(),
                 client_capabilities: None,
+                ..Default::default()
             })
             .await
             .expect("ImportResourceState")
