@@ -232,7 +232,7 @@ fn check_assets(out: &Path, stdout: &str) {
         read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform-registry-manifest.json"))
     );
     let manifest: serde_json::Value = serde_json::from_slice(&manifest).expect("JSON");
-    let protocol = format!("{}.0", nicsrs_provider::plugin::handshake::PROTOCOL_VERSION);
+    let protocol = format!("{}.0", tfplugin::handshake::PROTOCOL_VERSION);
     assert_eq!(
         manifest["metadata"]["protocol_versions"],
         serde_json::json!([protocol]),
@@ -501,9 +501,10 @@ fn the_release_script_refuses_assets_that_would_not_install_or_run() {
         "{error}"
     );
 
+    let sandbox = crate::common::sandbox_binary();
     let error = refused(release(
         out.path(),
-        &["--binary", env!("CARGO_BIN_EXE_nicsrs-sandbox")],
+        &["--binary", sandbox.to_str().expect("UTF-8 path")],
         &[],
     ));
     assert!(

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::nicsrs;
-use crate::nicsrs::codes;
-use crate::plugin::{
+use nicsrs::codes;
+use tfplugin::{
     Attribute, Block, Diagnostics, Field, Model, NestedBlock, Resource, Schema, Type, Value,
 };
 
@@ -69,7 +68,7 @@ pub fn schema() -> Schema {
     )
 }
 
-#[tonic::async_trait]
+#[tfplugin::async_trait]
 impl Resource for CertificateValidation {
     fn type_name(&self) -> &'static str {
         TYPE_NAME

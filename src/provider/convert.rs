@@ -1,8 +1,7 @@
 //! Resource models ⇄ NicSRS wire types: the only place where both
 //! vocabularies meet.
 
-use crate::nicsrs;
-use crate::plugin::Field;
+use tfplugin::Field;
 
 use super::contact::{from_contact, to_contact};
 use super::models::{Contact, DomainInfo, OrganizationInfo, Renewal};
