@@ -22,20 +22,8 @@ pub fn add(errs: &mut FieldErrors, field: impl Into<String>, msg: impl Into<Stri
     errs.entry(field.into()).or_default().push(msg.into());
 }
 
-/// The eleven contact fields, in the seed's order.
-pub const CONTACT_FIELDS: [&str; 11] = [
-    "job",
-    "city",
-    "email",
-    "state",
-    "mobile",
-    "address",
-    "country",
-    "lastName",
-    "postCode",
-    "firstName",
-    "organization",
-];
+/// The eleven contact fields, in the seed's order: the client's list.
+pub use nicsrs::types::CONTACT_FIELDS;
 
 /// The six `organizationInfo` fields.
 pub const ORGANIZATION_FIELDS: [&str; 6] = [

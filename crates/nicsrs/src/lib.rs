@@ -29,10 +29,9 @@ pub use error::{Error, Operation};
 pub use retry::RetryPolicy;
 pub use secret::ApiToken;
 pub use types::{
-    AppliedContact, AppliedDomain, AppliedOrganization, ApplyParams, CancelOutcome, CollectData,
-    CollectResponse, Contact, DcvEntry, DcvMaterial, DcvMethod, DomainInfo, OrganizationInfo,
-    RenewData, RenewParams, RenewRequest, RenewResponse, StageStatus, UpdateDcvRequest,
-    UpdateDcvResponse,
+    AppliedContact, AppliedDomain, ApplyParams, CancelOutcome, CollectData, CollectResponse,
+    Contact, DcvEntry, DcvMaterial, DcvMethod, DomainInfo, OrganizationInfo, RenewData,
+    RenewParams, RenewRequest, RenewResponse, StageStatus, UpdateDcvRequest, UpdateDcvResponse,
 };
 
 use error::{snippet, SNIPPET_CHARS};

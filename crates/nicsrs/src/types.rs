@@ -144,7 +144,8 @@ pub struct DomainInfo {
 }
 
 /// `organizationInfo` (OV/EV). Unset fields are left out.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrganizationInfo {
     /// `organizationCity`.
     #[serde(rename = "organizationCity", skip_serializing_if = "Option::is_none")]
@@ -203,22 +204,43 @@ pub struct Contact {
     pub organization: Option<String>,
 }
 
+/// The eleven wire names of a contact's fields, in the seed's order.
+pub const CONTACT_FIELDS: [&str; 11] = [
+    "job",
+    "city",
+    "email",
+    "state",
+    "mobile",
+    "address",
+    "country",
+    "lastName",
+    "postCode",
+    "firstName",
+    "organization",
+];
+
 impl Contact {
     /// The eleven wire field names with their values, in the seed's order.
     pub fn fields(&self) -> [(&'static str, Option<&str>); 11] {
-        [
-            ("job", self.job.as_deref()),
-            ("city", self.city.as_deref()),
-            ("email", self.email.as_deref()),
-            ("state", self.state.as_deref()),
-            ("mobile", self.mobile.as_deref()),
-            ("address", self.address.as_deref()),
-            ("country", self.country.as_deref()),
-            ("lastName", self.last_name.as_deref()),
-            ("postCode", self.post_code.as_deref()),
-            ("firstName", self.first_name.as_deref()),
-            ("organization", self.organization.as_deref()),
-        ]
+        let values = [
+            &self.job,
+            &self.city,
+            &self.email,
+            &self.state,
+            &self.mobile,
+            &self.address,
+            &self.country,
+            &self.last_name,
+            &self.post_code,
+            &self.first_name,
+            &self.organization,
+        ];
+        let mut i = 0;
+        CONTACT_FIELDS.map(|name| {
+            let value = values[i].as_deref();
+            i += 1;
+            (name, value)
+        })
     }
 }
 
@@ -980,7 +1002,7 @@ pub struct ApplyParams {
     #[serde(rename = "domainInfo", default)]
     pub domain_info: Option<Vec<AppliedDomain>>,
     #[serde(rename = "organizationInfo", default)]
-    pub organization_info: Option<AppliedOrganization>,
+    pub organization_info: Option<OrganizationInfo>,
     #[serde(rename = "Administrator", default)]
     pub administrator: Option<AppliedContact>,
     #[serde(default)]
@@ -1009,23 +1031,6 @@ pub struct AppliedDomain {
     pub dcv_method: Option<String>,
     #[serde(rename = "dcvEmail", default, deserialize_with = "text")]
     pub dcv_email: Option<String>,
-}
-
-/// `organizationInfo` of `applyParams`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct AppliedOrganization {
-    #[serde(rename = "organizationName", default, deserialize_with = "text")]
-    pub name: Option<String>,
-    #[serde(rename = "organizationCity", default, deserialize_with = "text")]
-    pub city: Option<String>,
-    #[serde(rename = "organizationMobile", default, deserialize_with = "text")]
-    pub mobile: Option<String>,
-    #[serde(rename = "organizationAddress", default, deserialize_with = "text")]
-    pub address: Option<String>,
-    #[serde(rename = "organizationCountry", default, deserialize_with = "text")]
-    pub country: Option<String>,
-    #[serde(rename = "organizationPostCode", default, deserialize_with = "text")]
-    pub post_code: Option<String>,
 }
 
 /// A contact of `applyParams`, read with the seed's `organation` spelling

@@ -2,7 +2,7 @@
 //! and the small API a provider implements ([`Provider`], [`Resource`],
 //! [`DataSource`]) in terms of [`Value`]s, [`Schema`]s and [`Diagnostics`].
 //!
-//! Nothing here knows about NicSRS; the arrows point from `provider` to here.
+//! It names no provider: a provider says who it is through [`Provider::about`].
 
 pub mod codec;
 pub mod diagnostics;
