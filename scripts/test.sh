@@ -8,7 +8,7 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
 echo "==> cargo clippy"
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 echo "==> Terraform for the end-to-end tests: the oldest and the newest we support"
 terraform_oldest="$(scripts/terraform.sh --version 1.0.3)"
@@ -22,11 +22,13 @@ terraform_newest="$(scripts/terraform.sh --version 1.15.5)"
 # against it at the end.
 rm -rf target/reliability
 
-echo "==> cargo test: unit tests, and end-to-end tests on Terraform 1.0.3"
-NICSRS_TERRAFORM="$terraform_oldest" cargo test --locked --all-targets
+echo "==> cargo test: every crate's tests, and end-to-end tests on Terraform 1.0.3"
+# The end-to-end tests start the sandbox crate's binary.
+cargo build --locked -p nicsrs-sandbox
+NICSRS_TERRAFORM="$terraform_oldest" cargo test --locked --workspace --all-targets
 
 echo "==> cargo test: end-to-end tests on Terraform 1.15.5"
-NICSRS_TERRAFORM="$terraform_newest" cargo test --locked --test e2e
+NICSRS_TERRAFORM="$terraform_newest" cargo test --locked -p terraform-provider-nicsrs --test e2e
 
 echo "==> docs/reliability.md shows what the suite measured"
-cargo test --locked --test e2e reliability -- --ignored --exact reliability::the_reliability_page_shows_what_the_suite_measured
+cargo test --locked -p terraform-provider-nicsrs --test e2e reliability -- --ignored --exact reliability::the_reliability_page_shows_what_the_suite_measured

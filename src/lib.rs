@@ -1,15 +1,13 @@
 //! terraform-provider-nicsrs: a Terraform provider for the NicSRS SSL
-//! reseller API, and `nicsrs-sandbox`, a local simulator of that API.
+//! reseller API.
 //!
-//! Four rooms, with the arrows pointing one way:
-//! - [`plugin`]: the Terraform plugin protocol (gRPC, handshake, values,
-//!   schemas, planning). Imports nothing else of ours.
-//! - [`provider`]: our provider and its resources, written against
-//!   `plugin`'s small API and the `nicsrs` client.
-//! - [`nicsrs`]: the API client, usable without Terraform.
-//! - [`sandbox`]: the simulator; shares only `nicsrs`'s wire types.
+//! The layers are crates, so the compiler keeps the arrows (DESIGN.md):
+//! - `tfplugin` (crates/tfplugin): the Terraform plugin protocol; names no
+//!   provider and imports nothing of ours.
+//! - `nicsrs` (crates/nicsrs): the API client and the API's facts; knows
+//!   nothing of Terraform.
+//! - `nicsrs-sandbox` (crates/nicsrs-sandbox): the simulator and its test
+//!   kit; a dev-dependency here.
+//! - [`provider`] (this crate): the resources, over typed models.
 
-pub mod nicsrs;
-pub mod plugin;
 pub mod provider;
-pub mod sandbox;

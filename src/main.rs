@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     ) {
         return print_version();
     }
-    nicsrs_provider::plugin::serve(nicsrs_provider::provider::NicsrsProvider::new())
+    tfplugin::serve(nicsrs_provider::provider::NicsrsProvider::new())
 }
 
 #[expect(

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use nicsrs_provider::plugin::{Block, Mode, Nesting, Provider, Schema, Type};
+use tfplugin::{Block, Mode, Nesting, Provider, Schema, Type};
 
 use crate::common::sorted_names;
 use nicsrs_provider::provider::NicsrsProvider;

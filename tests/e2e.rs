@@ -12,6 +12,7 @@ mod order_once;
 mod plugin_process;
 mod provider_config;
 mod quickstart;
+mod release_workflow;
 mod reliability;
 mod renewal;
 mod renewal_validation;

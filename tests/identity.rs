@@ -235,3 +235,78 @@ fn import_by_identity_then_the_matching_configuration_plans_no_changes() {
         "imports order nothing"
     );
 }
+
+/// The waiter of an issued order imports by identity next to its renewal
+/// (after a lost state, say); one of an order not yet issued is refused,
+/// since an imported waiter would never wait.
+#[test]
+fn an_issued_orders_validation_imports_by_identity_and_a_pending_one_is_refused() {
+    if !identity_supported() {
+        eprintln!(
+            "skipped: import by identity needs Terraform 1.12 or later, this is {:?}",
+            terraform_version()
+        );
+        return;
+    }
+    const OUTPUT: &str =
+        "output \"cert_id\" {\n  value = nicsrs_certificate_renewal.web.cert_id\n}\n";
+    let sandbox = sandbox();
+    let config = format!(
+        "{}{VALIDATION}{OUTPUT}",
+        renewal(&sandbox, "1234567", "CNAME_CSR_HASH", "")
+    );
+    let first = Workspace::new(&config).with_csr(&["www.example.com"]);
+    first.terraform(&["apply", "-auto-approve"]).success();
+    let cert_id = cert_id_in_state(&first);
+    let csr = std::fs::read_to_string(first.path().join("web.csr")).expect("csr");
+
+    let imports = |cert_id: &str| {
+        format!(
+            "{config}\nimport {{\n  to       = nicsrs_certificate_renewal.web\n  identity = {{ cert_id = \"{cert_id}\" }}\n}}\n\
+             import {{\n  to       = nicsrs_certificate_validation.web\n  identity = {{ cert_id = \"{cert_id}\" }}\n}}\n"
+        )
+    };
+    let ws = Workspace::new(&imports(&cert_id));
+    ws.write("web.csr", &csr);
+    let plan = ws.terraform(&["plan"]).success().flat();
+    assert!(
+        plan.contains("2 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
+    ws.terraform(&["apply", "-auto-approve"]).success();
+    assert_eq!(
+        stored_identity(&ws, "nicsrs_certificate_validation.web"),
+        Some((json!({"cert_id": cert_id}), json!(0)))
+    );
+    ws.assert_no_changes();
+
+    // An order still pending validation: no waiter can be imported for it.
+    let pending = Sandbox::start(&["--now", NOW, "--seed-certificate", "1234567:30"]);
+    let config = format!(
+        "{}{VALIDATION}{OUTPUT}",
+        renewal(&pending, "1234567", "CNAME_CSR_HASH", "")
+    );
+    let placed = Workspace::new(&config).with_csr(&["www.example.com"]);
+    placed
+        .terraform(&[
+            "apply",
+            "-auto-approve",
+            "-target=nicsrs_certificate_renewal.web",
+        ])
+        .success();
+    let pending_id = cert_id_in_state(&placed);
+    let refused = placed
+        .terraform(&["import", "nicsrs_certificate_validation.web", &pending_id])
+        .failure()
+        .flat();
+    assert!(
+        refused.contains("Cannot import the validation of an order not issued"),
+        "{refused}"
+    );
+    assert!(refused.contains("PENDING"), "{refused}");
+    assert_eq!(
+        sandbox.request_count("/ssl/renew"),
+        1,
+        "imports order nothing"
+    );
+}

@@ -35,13 +35,19 @@ fn member_name() -> String {
     format!("terraform-provider-nicsrs_v{VERSION}")
 }
 
-/// `scripts/release.sh VERSION --binary BINARY --out out ARGS`.
+/// The glibc limit for the binary cargo built for the tests: it is linked
+/// against this machine's glibc, not the old one of a release build
+/// (`scripts/release.sh` without `--binary`, which uses cargo-zigbuild).
+const TEST_BUILD_MAX_GLIBC: &str = "2.34";
+
+/// `scripts/release.sh VERSION --binary BINARY --out out --max-glibc 2.34 ARGS`.
 fn release(out: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut command = Command::new("bash");
     command
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/release.sh"))
         .args([VERSION, "--binary", BINARY, "--out"])
         .arg(out)
+        .args(["--max-glibc", TEST_BUILD_MAX_GLIBC])
         .args(args);
     for (key, value) in env {
         command.env(key, value);
@@ -232,7 +238,7 @@ fn check_assets(out: &Path, stdout: &str) {
         read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform-registry-manifest.json"))
     );
     let manifest: serde_json::Value = serde_json::from_slice(&manifest).expect("JSON");
-    let protocol = format!("{}.0", nicsrs_provider::plugin::handshake::PROTOCOL_VERSION);
+    let protocol = format!("{}.0", tfplugin::handshake::PROTOCOL_VERSION);
     assert_eq!(
         manifest["metadata"]["protocol_versions"],
         serde_json::json!([protocol]),
@@ -257,8 +263,8 @@ fn check_assets(out: &Path, stdout: &str) {
             .collect()
     };
     assert!(
-        version(glibc) <= vec![2, 34],
-        "the default limit is GLIBC_2.34: {stdout}"
+        version(glibc) <= version(TEST_BUILD_MAX_GLIBC),
+        "within the limit given: {stdout}"
     );
     // The script reads the ELF itself; binutils, when present, must agree.
     match Command::new("objdump").args(["-T", BINARY]).output() {
@@ -501,9 +507,10 @@ fn the_release_script_refuses_assets_that_would_not_install_or_run() {
         "{error}"
     );
 
+    let sandbox = crate::common::sandbox_binary();
     let error = refused(release(
         out.path(),
-        &["--binary", env!("CARGO_BIN_EXE_nicsrs-sandbox")],
+        &["--binary", sandbox.to_str().expect("UTF-8 path")],
         &[],
     ));
     assert!(
@@ -516,5 +523,27 @@ fn the_release_script_refuses_assets_that_would_not_install_or_run() {
         error.contains("newer than --max-glibc 2.0") && error.contains("older glibc"),
         "{error}"
     );
+
+    // Without --max-glibc the limit is 2.17, what the zig build links against:
+    // the test build (this machine's glibc) passes only on a machine that old.
+    let needed = crate::release_workflow::glibc_needed(Path::new(BINARY));
+    let default_limit = Command::new("bash")
+        .args([script, VERSION, "--binary", BINARY, "--zip-only", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("run");
+    if crate::release_workflow::version_numbers(&needed) > vec![2, 17] {
+        let error = refused(default_limit);
+        assert!(
+            error.contains(&format!(
+                "needs GLIBC_{needed}, newer than --max-glibc 2.17"
+            )),
+            "{error}"
+        );
+    } else {
+        let stdout = succeeded(default_limit);
+        assert!(stdout.contains("(limit 2.17)"), "{stdout}");
+        std::fs::remove_file(out.path().join(zip_name())).expect("remove the zip");
+    }
     assert!(sorted_names(out.path()).is_empty(), "no assets written");
 }

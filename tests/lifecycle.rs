@@ -217,6 +217,30 @@ fn crash_in_the_middle_of_a_roll(kill: Kill) {
     });
     interrupt(&mut run, kill);
     let killed = ws.spawned_output("killed");
+    if ws.state_list().is_empty() {
+        // Terraform writes local state in place (truncate, then write); a
+        // second Ctrl-C that lands in that write leaves it empty (the
+        // previous state is in terraform.tfstate.backup). Terraform's doing,
+        // seen in 3 of about 8 full runs on a loaded machine; exactly-once must hold
+        // anyway: the next apply plans a create, whose derived refId finds
+        // the original order, and adopts it.
+        let raw = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap_or_default();
+        eprintln!(
+            "{kill:?}: Terraform left a state of {} bytes:\n{raw}",
+            raw.len()
+        );
+        assert!(
+            matches!(kill, Kill::DoubleSigint),
+            "{kill:?} lost the state:\n{killed}"
+        );
+        let readopt = ws.terraform(&["apply", "-auto-approve"]).success();
+        assert!(
+            readopt.flat().contains("Existing order will be adopted"),
+            "{}",
+            readopt.output()
+        );
+        assert_eq!(sandbox.request_count("/ssl/renew"), 2, "nothing ordered");
+    }
     assert_eq!(
         state_of(&ws, "nicsrs_certificate_renewal.web")["cert_id"],
         first.as_str(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::crash::{interrupt, wait_until, Kill};
 use crate::common::sandbox::{provider_block, Sandbox};
 use crate::common::{record, renewal_block, terraform_version, Workspace};
-use nicsrs_provider::sandbox::reliability::Kind::Fault;
+use nicsrs_sandbox::reliability::Kind::Fault;
 
 /// How many renewals the crash matrix applies at once.
 const FLEET: usize = 10;
@@ -330,7 +330,7 @@ fn rotating_the_csr_under_an_unchanged_chosen_ref_id_is_refused_at_plan() {
     );
     assert_eq!(sandbox.request_count("/ssl/renew"), 1, "no order");
     record(
-        nicsrs_provider::sandbox::reliability::Kind::BadInput,
+        nicsrs_sandbox::reliability::Kind::BadInput,
         "CSR rotated under an unchanged chosen ref_id",
         (1, sandbox.orders().len()),
         &[&plan],
@@ -369,7 +369,7 @@ fn rotating_the_csr_with_a_derived_ref_id_orders_once_for_the_new_key() {
     let certificate = newest["certificate"].as_str().expect("issued");
     assert_eq!(
         certificate_key(certificate),
-        nicsrs_provider::nicsrs::dcv::csr_public_key(&new_csr).unwrap(),
+        nicsrs::dcv::csr_public_key(&new_csr).unwrap(),
         "the issued certificate carries the new key"
     );
     ws.assert_no_changes();
@@ -424,7 +424,7 @@ fn two_resources_cannot_share_one_ref_id() {
     assert_eq!(sandbox.orders().len(), 1);
     assert_eq!(ws.state_list().len(), 1);
     record(
-        nicsrs_provider::sandbox::reliability::Kind::BadInput,
+        nicsrs_sandbox::reliability::Kind::BadInput,
         "two resources with one ref_id",
         (1, sandbox.orders().len()),
         &[&run, &again],

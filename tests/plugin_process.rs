@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use nicsrs_provider::plugin::handshake::MAGIC_COOKIE_VALUE;
+use tfplugin::handshake::MAGIC_COOKIE_VALUE;
 
 fn start(socket_dir: &std::path::Path, client_cert: Option<&str>) -> (Child, Vec<String>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_terraform-provider-nicsrs"));

@@ -145,7 +145,7 @@ fn protocol_version_five_only_is_refused_clearly() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-nicsrs"))
         .env(
             "TF_PLUGIN_MAGIC_COOKIE",
-            nicsrs_provider::plugin::handshake::MAGIC_COOKIE_VALUE,
+            tfplugin::handshake::MAGIC_COOKIE_VALUE,
         )
         .env("PLUGIN_PROTOCOL_VERSIONS", "5")
         .output()

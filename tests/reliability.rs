@@ -1,5 +1,5 @@
 //! `docs/reliability.md` from the rows the tests recorded (see
-//! `nicsrs_provider::sandbox::reliability`). `scripts/test.sh` clears the
+//! `nicsrs_sandbox::reliability`). `scripts/test.sh` clears the
 //! rows, runs every test on both Terraform versions, then runs this test,
 //! which fails when the page differs from what was measured;
 //! `UPDATE_DOCS=1` rewrites it.
@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use nicsrs_provider::sandbox::reliability::{dir, Kind, Row};
+use nicsrs_sandbox::reliability::{dir, Kind, Row};
 
 fn rows() -> Vec<Row> {
     let mut rows = Vec::new();

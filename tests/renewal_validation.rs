@@ -66,7 +66,7 @@ fn assert_rejected(from: &str, to: &str, title: &str, line: &str) {
         _ => flat,
     };
     crate::common::record(
-        nicsrs_provider::sandbox::reliability::Kind::BadInput,
+        nicsrs_sandbox::reliability::Kind::BadInput,
         &format!("{title}: {shown}"),
         (0, sandbox.orders().len()),
         &[&output],

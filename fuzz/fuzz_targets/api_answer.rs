@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nicsrs_provider::nicsrs::types::{CertIdData, CollectData, RenewData};
-use nicsrs_provider::nicsrs::{decode_data, parse_envelope, Operation};
+use nicsrs::types::{CertIdData, CollectData, RenewData};
+use nicsrs::{decode_data, parse_envelope, Operation};
 
 fuzz_target!(|data: &[u8]| {
     let body = String::from_utf8_lossy(data);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nicsrs_provider::plugin::codec;
+use tfplugin::codec;
 use nicsrs_provider::provider::certificate_renewal;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::plugin::{Attribute, Block, DataSource, Diagnostics, Field, Model, Schema, Type, Value};
+use tfplugin::{Attribute, Block, DataSource, Diagnostics, Field, Model, Schema, Type, Value};
 
 use super::models::{self, decode};
 use super::{dcv, issued, lifecycle, validators, Shared};
@@ -39,7 +39,7 @@ pub fn schema() -> Schema {
     )
 }
 
-#[tonic::async_trait]
+#[tfplugin::async_trait]
 impl DataSource for CertificateData {
     fn type_name(&self) -> &'static str {
         TYPE_NAME

@@ -5,10 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::nicsrs;
-use crate::nicsrs::{codes, ordering, rules};
-use crate::plugin::model::{FromValue, IntoValue};
-use crate::plugin::{
+use nicsrs::{codes, ordering, rules};
+use tfplugin::model::{FromValue, IntoValue};
+use tfplugin::{
     Attribute, AttributePath, Block, Diagnostics, Field, Model, NestedBlock, Plan, PlanChange,
     Resource, Schema, Type, Value,
 };
@@ -277,7 +276,7 @@ pub fn schema() -> Schema {
     )
 }
 
-#[tonic::async_trait]
+#[tfplugin::async_trait]
 impl Resource for CertificateRenewal {
     fn type_name(&self) -> &'static str {
         TYPE_NAME

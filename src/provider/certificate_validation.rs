@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::nicsrs;
-use crate::nicsrs::codes;
-use crate::plugin::{
+use nicsrs::codes;
+use tfplugin::{
     Attribute, Block, Diagnostics, Field, Model, NestedBlock, Resource, Schema, Type, Value,
 };
 
@@ -69,7 +68,7 @@ pub fn schema() -> Schema {
     )
 }
 
-#[tonic::async_trait]
+#[tfplugin::async_trait]
 impl Resource for CertificateValidation {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
@@ -137,6 +136,44 @@ impl Resource for CertificateValidation {
             Refresh::Gone => return None,
             Refresh::Unreadable => {}
         }
+        Some(state.encode())
+    }
+
+    /// Imports the waiter of an issued order (e.g. after a state was lost):
+    /// it only exposes the certificate. An order not issued yet is refused,
+    /// since an imported waiter would never wait.
+    async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        let client = self.shared.client(diags)?;
+        let cert_id = id.trim();
+        let collected = match client.collect(cert_id).await {
+            Ok(collected) => collected,
+            Err(error) => {
+                diags.error(
+                    "Cannot import the validation",
+                    format!("Reading order {cert_id:?} failed: {error}"),
+                );
+                return None;
+            }
+        };
+        if collected.status.as_deref() != Some(codes::STATUS_COMPLETE) {
+            diags.error(
+                "Cannot import the validation of an order not issued",
+                format!(
+                    "Order {cert_id} has status {}: an imported {TYPE_NAME} would not wait for it. \
+                     Leave it to Terraform to create (it waits for issuance), or import it once the \
+                     order is COMPLETE.",
+                    collected.status.as_deref().unwrap_or("unknown")
+                ),
+            );
+            return None;
+        }
+        let mut state = Validation {
+            cert_id: cert_id.into(),
+            id: cert_id.into(),
+            status: collected.status.clone().into(),
+            ..Validation::default()
+        };
+        state.set_issued(issued::issued(&collected.data));
         Some(state.encode())
     }
 

@@ -1,8 +1,7 @@
 //! The contact block shared by `administrator`, `finance` and `tech`
 //! (the renew call's `Administrator`, `finance` and `tech`), written once.
 
-use crate::nicsrs;
-use crate::plugin::{Attribute, Block, Type, Validator};
+use tfplugin::{Attribute, Block, Type, Validator};
 
 use super::models::Contact;
 use super::validators;
@@ -60,7 +59,7 @@ pub fn contact_block(description: &str, required: bool) -> Block {
 }
 
 pub fn to_contact(contact: &Contact) -> nicsrs::Contact {
-    let text = |field: &crate::plugin::Field<String>| field.known().cloned();
+    let text = |field: &tfplugin::Field<String>| field.known().cloned();
     nicsrs::Contact {
         job: text(&contact.job),
         city: text(&contact.city),

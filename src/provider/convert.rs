@@ -1,8 +1,7 @@
 //! Resource models ⇄ NicSRS wire types: the only place where both
 //! vocabularies meet.
 
-use crate::nicsrs;
-use crate::plugin::Field;
+use tfplugin::Field;
 
 use super::contact::{from_contact, to_contact};
 use super::models::{Contact, DomainInfo, OrganizationInfo, Renewal};
@@ -203,12 +202,12 @@ pub fn set_order_arguments(
     state.organization_info = params
         .organization_info
         .map(|o| OrganizationInfo {
-            name: o.name.into(),
-            city: o.city.into(),
-            mobile: o.mobile.into(),
-            address: o.address.into(),
-            country: o.country.into(),
-            post_code: o.post_code.into(),
+            name: o.organization_name.into(),
+            city: o.organization_city.into(),
+            mobile: o.organization_mobile.into(),
+            address: o.organization_address.into(),
+            country: o.organization_country.into(),
+            post_code: o.organization_post_code.into(),
         })
         .into();
     let administrator = params.administrator.ok_or("Administrator")?;

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::nicsrs::{self, CollectData};
-use crate::plugin::{Field, Type, Value};
+use nicsrs::{self, CollectData};
+use tfplugin::{Field, Type, Value};
 
 use super::models::{DcvRecord, DnsRecord, DomainInfo, Renewal};
 
@@ -296,7 +296,7 @@ pub fn without_unknowns(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nicsrs::{DcvEntry, DcvMaterial};
+    use nicsrs::{DcvEntry, DcvMaterial};
 
     fn domain_info(items: &[(&str, &str)]) -> Vec<DomainInfo> {
         items

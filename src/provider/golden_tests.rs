@@ -18,11 +18,11 @@ use serde_json::json;
 use super::inprocess_tests::{
     bad_inputs, csr_for, provider_config, s, set, valid_renewal, Rig, RENEWAL,
 };
-use crate::plugin::testing::{errors, Harness};
-use crate::plugin::{Diagnostic, Severity, Value};
 use crate::provider::NicsrsProvider;
-use crate::sandbox::testkit::{self, Admin, SEED_ID};
-use crate::sandbox::SeedCertificate;
+use nicsrs_sandbox::testkit::{self, Admin, SEED_ID};
+use nicsrs_sandbox::SeedCertificate;
+use tfplugin::testing::{errors, Harness};
+use tfplugin::{Diagnostic, Severity, Value};
 
 pub(crate) const SOURCE: &str = "registry.terraform.io/nicsrs/nicsrs";
 const VALIDATION: &str = "nicsrs_certificate_validation";

@@ -1,5 +1,5 @@
 //! Validation and planning of `nicsrs_certificate_renewal` and of the
-//! provider block, driven over gRPC in-process ([`crate::plugin::testing`])
+//! provider block, driven over gRPC in-process ([`tfplugin::testing`])
 //! exactly as Terraform drives them: one table row per rule, in
 //! milliseconds. What needs a real Terraform (its own checks, the wire
 //! from a real binary, lifecycles, crashes) stays in `tests/`, with one
@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use crate::plugin::testing::{errors, Harness, Planned};
-use crate::plugin::{AttributePath, Diagnostic, Severity, Value};
 use crate::provider::NicsrsProvider;
-use crate::sandbox::reliability::{Kind, Row};
-use crate::sandbox::testkit::{self, Admin, SEED_ID};
-use crate::sandbox::{RunningSandbox, SeedCertificate};
+use nicsrs_sandbox::reliability::{Kind, Row};
+use nicsrs_sandbox::testkit::{self, Admin, SEED_ID};
+use nicsrs_sandbox::{RunningSandbox, SeedCertificate};
+use tfplugin::testing::{errors, Harness, Planned};
+use tfplugin::{AttributePath, Diagnostic, Severity, Value};
 
 pub(crate) const RENEWAL: &str = "nicsrs_certificate_renewal";
 
@@ -134,7 +134,7 @@ impl Rig {
 
 pub(crate) fn provider_config(sandbox: &RunningSandbox) -> Value {
     Value::object([
-        ("api_token", crate::sandbox::DEFAULT_TOKEN.into()),
+        ("api_token", nicsrs_sandbox::DEFAULT_TOKEN.into()),
         ("base_url", sandbox.url().into()),
     ])
 }
@@ -401,7 +401,7 @@ async fn every_bad_input_is_refused_at_its_attribute_before_any_api_call() {
                 0,
                 Admin::new(&rig.sandbox).placed_orders().await.len() as u64,
             ),
-            crate::sandbox::DEFAULT_TOKEN,
+            nicsrs_sandbox::DEFAULT_TOKEN,
             &text,
         )
         .record();

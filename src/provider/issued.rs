@@ -3,8 +3,8 @@
 
 use x509_parser::prelude::FromDer;
 
-use crate::nicsrs::CollectData;
-use crate::plugin::{Attribute, Field, Type};
+use nicsrs::CollectData;
+use tfplugin::{Attribute, Field, Type};
 
 use super::models::{CertificateData, Validation};
 

@@ -2,13 +2,13 @@
 //! rolling renewals (`renew_before_days`).
 //!
 //! "Now", for every decision here, is NicSRS's clock: the `Date` of its
-//! last answer (see [`crate::nicsrs::server_time`]), this machine's clock
+//! last answer (see [`nicsrs::server_time`]), this machine's clock
 //! only when the answer had none. The CA applies the window by its own
 //! clock, so a CI runner with a skewed clock decides as the CA does.
 //!
 //! A roll is an in-place update of the renewal: a new order with `renewId`
 //! = the current `cert_id`, placed by the order-once rules
-//! ([`crate::nicsrs::ordering`]) like any other. Its derived refId hashes
+//! ([`nicsrs::ordering`]) like any other. Its derived refId hashes
 //! that `renewId`, so it differs from every earlier order of the chain, and
 //! a re-apply after a crash in the middle of a roll finds the order
 //! instead of buying it again.
@@ -18,9 +18,9 @@ use std::ops::RangeInclusive;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::nicsrs::server_time::{Now, TimeSource};
-use crate::nicsrs::{self, codes};
-use crate::plugin::{AttributePath, Diagnostics, Field};
+use nicsrs::server_time::{Now, TimeSource};
+use nicsrs::{self, codes};
+use tfplugin::{AttributePath, Diagnostics, Field};
 
 use super::models::Renewal;
 

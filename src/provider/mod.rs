@@ -21,10 +21,9 @@ mod validators;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::nicsrs;
-use crate::plugin::{
-    Attribute, AttributePath, Block, DataSource, Diagnostics, Provider, Resource, Schema, Type,
-    Value,
+use tfplugin::{
+    About, Attribute, AttributePath, Block, DataSource, Diagnostics, Provider, Resource, Schema,
+    Type, Value,
 };
 
 use models::{decode, ProviderConfig};
@@ -418,8 +417,16 @@ fn check_timeout(seconds: f64) -> Result<u64, String> {
     Ok(seconds as u64)
 }
 
-#[tonic::async_trait]
+#[tfplugin::async_trait]
 impl Provider for NicsrsProvider {
+    fn about(&self) -> About {
+        About {
+            source: "nicsrs/nicsrs",
+            title: "the NicSRS provider",
+            log_targets: &["nicsrs_provider", "nicsrs"],
+        }
+    }
+
     fn schema(&self) -> Schema {
         provider_schema()
     }
@@ -435,7 +442,7 @@ impl Provider for NicsrsProvider {
         let configuration = resolve(&config, |name| std::env::var(name).ok(), diags);
         if let Configuration::Ready(settings) = &configuration {
             if let Some(token) = &settings.api_token {
-                crate::plugin::logging::redact(token);
+                tfplugin::logging::redact(token);
             }
             log::debug!("provider configured: {settings:?}");
         }
@@ -520,7 +527,7 @@ fn resolve(
 mod tests {
     use super::*;
 
-    use crate::plugin::Field;
+    use tfplugin::Field;
 
     fn config(token: Field<String>, url: Field<String>, timeout: Field<f64>) -> ProviderConfig {
         ProviderConfig {

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model;
-use crate::plugin::{Diagnostics, Field, Model, Value};
+use tfplugin::model;
+use tfplugin::{Diagnostics, Field, Model, Value};
 
 model! {
     /// A contact block: `administrator`, `finance`, `tech` (the seed's
@@ -188,7 +188,7 @@ pub fn decode_optional<M: Model>(value: &Value, diags: &mut Diagnostics) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::{Schema, Type};
+    use tfplugin::{Schema, Type};
 
     fn names(mut names: Vec<&str>) -> Vec<String> {
         names.sort();

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use crate::nicsrs::{Contact, DcvMethod, DomainInfo, OrganizationInfo, RenewRequest};
-use crate::plugin::{Diagnostics, Value};
-use crate::sandbox::testkit;
+use nicsrs::{Contact, DcvMethod, DomainInfo, OrganizationInfo, RenewRequest};
+use nicsrs_sandbox::testkit;
+use tfplugin::{Diagnostics, Value};
 
 use super::certificate_renewal::{schema, CertificateRenewal};
-use crate::plugin::{AttributePath, Resource};
+use tfplugin::{AttributePath, Resource};
 
 /// What Terraform's ValidateResourceConfig runs: the attributes'
 /// validators, then the resource's checks across attributes.

@@ -5,9 +5,9 @@
 //! Checks that need two attributes (a domain against the CSR, a method
 //! against its domain) stay in the resources' `validate`.
 
-use crate::nicsrs::{codes, rules};
-use crate::plugin::schema::attribute_name;
-use crate::plugin::{AttributePath, Invalid, Validator, Value};
+use nicsrs::{codes, rules};
+use tfplugin::schema::attribute_name;
+use tfplugin::{AttributePath, Invalid, Validator, Value};
 
 /// A validator of string values: `rule` gets the attribute path as the
 /// field's name in its message; `title` is the diagnostic's summary.

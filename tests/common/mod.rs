@@ -41,6 +41,19 @@ pub fn provider_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `nicsrs-sandbox` binary, built by cargo next to the provider: the
+/// sandbox crate's binary, which `cargo test` at the workspace root builds
+/// (its package has tests of its own). A missing one says how to build it.
+pub fn sandbox_binary() -> PathBuf {
+    let path = provider_dir().join(format!("nicsrs-sandbox{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build -p nicsrs-sandbox` (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
 /// The names of the entries of folder `dir`, sorted.
 pub fn sorted_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -314,13 +327,13 @@ impl Workspace {
 /// `orders` is (expected, placed); `outputs` are the runs' outputs, searched
 /// for the API token and for signs of a provider crash.
 pub fn record(
-    kind: nicsrs_provider::sandbox::reliability::Kind,
+    kind: nicsrs_sandbox::reliability::Kind,
     scenario: &str,
     orders: (usize, usize),
     outputs: &[&str],
 ) {
     let (major, minor, patch) = terraform_version();
-    nicsrs_provider::sandbox::reliability::Row::measure(
+    nicsrs_sandbox::reliability::Row::measure(
         kind,
         scenario,
         &format!("Terraform {major}.{minor}.{patch}"),

@@ -17,7 +17,7 @@ impl Sandbox {
     /// Starts the sandbox binary with `args` (plus `--listen 127.0.0.1:0`)
     /// and waits for its one stdout line.
     pub fn start(args: &[&str]) -> Sandbox {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nicsrs-sandbox"))
+        let mut child = Command::new(crate::common::sandbox_binary())
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())

@@ -112,3 +112,12 @@ output "data_status" {
 output "data_certificate_pem" {
   value = data.nicsrs_certificate.issued.certificate_pem
 }
+
+output "names" {
+  description = "The domains the certificate is for."
+  value       = data.nicsrs_certificate.issued.domains
+}
+
+output "serial_number" {
+  value = data.nicsrs_certificate.issued.serial_number
+}
