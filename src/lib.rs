@@ -11,3 +11,8 @@
 //! - [`provider`] (this crate): the resources, over typed models.
 
 pub mod provider;
+
+/// Black-box tests of the provider over gRPC in-process (`tfplugin::testing`);
+/// outside `provider/`, which reads values only through its typed models.
+#[cfg(test)]
+mod tests;

@@ -29,7 +29,7 @@ fn single_renewal(sandbox: &Sandbox, provider_extra: &str, renew_id: &str, extra
 }
 
 /// The refusals and switches of the 90-day window at plan time are table
-/// tests in-process (`src/provider/inprocess_tests.rs`); here, through a
+/// tests in-process (`src/tests/inprocess.rs`); here, through a
 /// real Terraform, a renewal NicSRS's clock allows is planned and applied,
 /// and its issued certificate, 47 days from expiry, only makes plans say so.
 #[test]

@@ -3,7 +3,7 @@
 //! offending line, and the sandbox never sees a request), Terraform's own
 //! check of a required argument, and numbers only the wire can carry.
 //! Every other rule is a row of the in-process table in
-//! `src/provider/inprocess_tests.rs`, which drives the provider over gRPC as
+//! `src/tests/inprocess.rs`, which drives the provider over gRPC as
 //! Terraform does, in milliseconds.
 
 use crate::common::sandbox::{Sandbox, TOKEN};

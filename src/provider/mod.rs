@@ -7,10 +7,6 @@ pub mod certificate_validation;
 mod contact;
 mod convert;
 mod dcv;
-#[cfg(test)]
-mod golden_tests;
-#[cfg(test)]
-mod inprocess_tests;
 mod issued;
 mod lifecycle;
 mod models;

@@ -80,6 +80,8 @@ impl Log for JsonLogger {
                 .targets
                 .iter()
                 .any(|t| metadata.target().starts_with(t))
+                // This crate's own lines (the handshake, serving) too.
+                || metadata.target().starts_with(env!("CARGO_CRATE_NAME"))
                 || metadata.level() <= Level::Info
                 || log::max_level() == LevelFilter::Trace)
     }

@@ -15,9 +15,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::inprocess_tests::{
-    bad_inputs, csr_for, provider_config, s, set, valid_renewal, Rig, RENEWAL,
-};
+use super::inprocess::{bad_inputs, csr_for, provider_config, s, set, valid_renewal, Rig, RENEWAL};
 use crate::provider::NicsrsProvider;
 use nicsrs_sandbox::testkit::{self, Admin, SEED_ID};
 use nicsrs_sandbox::SeedCertificate;
@@ -307,7 +305,7 @@ fn render(sections: &[Section]) -> String {
     let mut text = String::from(
         "# What the provider says\n\n\
          The title and detail of each warning and error, as produced by the in-process case named in \
-         the heading (`src/provider/golden_tests.rs`). Checked by `cargo test --lib golden`; after an \
+         the heading (`src/tests/golden.rs`). Checked by `cargo test --lib golden`; after an \
          intended change of wording, run `UPDATE_GOLDEN=1 cargo test --lib golden` and commit this \
          file. Text from the sandbox (order numbers, dates) is shown as the case produced it.\n",
     );
