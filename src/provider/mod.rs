@@ -12,6 +12,10 @@ mod lifecycle;
 #[cfg(test)]
 mod rules_agreement;
 
+/// The renew request builder, for its micro-benchmark in bench/ours; not an API.
+#[doc(hidden)]
+pub use convert::renew_request;
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
