@@ -35,8 +35,8 @@ fn config_of(block: &Block, state: &Value) -> Value {
         }
     }
     for nested in &block.blocks {
-        if let Some(value) = config.get_mut(&nested.name) {
-            *value = match value {
+        if let Some(value) = config.get(&nested.name) {
+            let stripped = match value {
                 Value::List(items) => {
                     Value::List(items.iter().map(|i| config_of(&nested.block, i)).collect())
                 }
@@ -45,6 +45,7 @@ fn config_of(block: &Block, state: &Value) -> Value {
                 }
                 single => config_of(&nested.block, single),
             };
+            config.insert(nested.name.clone(), stripped);
         }
     }
     Value::Object(config)
