@@ -403,20 +403,21 @@ def table(starts, runs, micro_results):
             ours = get["nicsrs"]
             rows.append((f"{pre}, TCP connections to the API / API requests",
                          f"{ours['connections']} / {ours['requests']}", "—", "—", "—", "", ""))
-    # The largest N, on the last Terraform version that has it (the newest).
-    label, n = [key for key in runs if key[1] == max(k[1] for k in runs)][-1]
-    by_kind = runs[(label, n)]
-    rows.append(row(f"state bytes per resource, terraform.tfstate / N ({label}, N = {n})",
-                    {k: r["state"]["file_per"] for k, r in by_kind.items()},
-                    lambda x: f"{x:.0f} B"))
-    rows.append(row("state bytes per resource, compact JSON of one instance",
-                    {k: r["state"]["compact_per"] for k, r in by_kind.items()},
-                    lambda x: f"{x:.0f} B"))
-    attrs = by_kind["nicsrs"]["state"]["attrs"]
-    top = ", ".join(f"`{k}` {v:.0f}" for k, v in attrs[:6])
-    top += f", {len(attrs) - 6} others {sum(v for _, v in attrs[6:]):.0f}"
-    rows.append(("bytes per attribute of one renewal (compact JSON, largest first)", top,
-                 "", "", "", "", ""))
+    if runs:
+        # The largest N, on the last Terraform version that has it (the newest).
+        label, n = [key for key in runs if key[1] == max(k[1] for k in runs)][-1]
+        by_kind = runs[(label, n)]
+        rows.append(row(f"state bytes per resource, terraform.tfstate / N ({label}, N = {n})",
+                        {k: r["state"]["file_per"] for k, r in by_kind.items()},
+                        lambda x: f"{x:.0f} B"))
+        rows.append(row("state bytes per resource, compact JSON of one instance",
+                        {k: r["state"]["compact_per"] for k, r in by_kind.items()},
+                        lambda x: f"{x:.0f} B"))
+        attrs = by_kind["nicsrs"]["state"]["attrs"]
+        top = ", ".join(f"`{k}` {v:.0f}" for k, v in attrs[:6])
+        top += f", {len(attrs) - 6} others {sum(v for _, v in attrs[6:]):.0f}"
+        rows.append(("bytes per attribute of one renewal (compact JSON, largest first)", top,
+                     "", "", "", "", ""))
     for full_id, median, low, high in micro_results:
         rows.append((f"criterion `{full_id}` (median; 95 % CI {fmt_ns(low)}–{fmt_ns(high)})",
                      fmt_ns(median), "—", "—", "—", "—", "—"))
@@ -460,23 +461,27 @@ def main():
         starts = {"nicsrs": times[str(bins["nicsrs"])], "peer": times[str(bins["peer"])]}
         runs = {}
         state_file = None
-        for label, tf in terraforms:
-            floor_ok = not label.startswith("Terraform 1.0.")  # terraform_data came in 1.4
-            for n in sizes:
-                by_kind = {}
-                by_kind["nicsrs"] = whole_run("nicsrs", n, tf, label.split()[-1], bins, work,
-                                              a.csr)
-                state_file = by_kind["nicsrs"]["state_file"]
-                by_kind["noop"] = whole_run("noop", n, tf, label.split()[-1], bins, work, a.csr,
-                                            state_file)
-                by_kind["peer"] = whole_run("peer", n, tf, label.split()[-1], bins, work, a.csr)
-                if floor_ok:
-                    by_kind["floor"] = whole_run("floor", n, tf, label.split()[-1], bins, work,
-                                                 a.csr)
-                runs[(label, n)] = by_kind
         micro_results = []
-        if a.micro_manifest:
-            micro_results = micro(a.micro_manifest, a.micro_target_dir, state_file, work)
+        # SIGTERM (or Ctrl-C) ends the whole runs early: the table then shows
+        # those that finished.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            for label, tf in terraforms:
+                floor_ok = not label.startswith("Terraform 1.0.")  # terraform_data came in 1.4
+                tag = label.split()[-1]
+                for n in sizes:
+                    by_kind = runs.setdefault((label, n), {})
+                    by_kind["nicsrs"] = whole_run("nicsrs", n, tf, tag, bins, work, a.csr)
+                    state_file = by_kind["nicsrs"]["state_file"]
+                    by_kind["noop"] = whole_run("noop", n, tf, tag, bins, work, a.csr, state_file)
+                    by_kind["peer"] = whole_run("peer", n, tf, tag, bins, work, a.csr)
+                    if floor_ok:
+                        by_kind["floor"] = whole_run("floor", n, tf, tag, bins, work, a.csr)
+            if a.micro_manifest:
+                micro_results = micro(a.micro_manifest, a.micro_target_dir, state_file, work)
+        except KeyboardInterrupt:
+            log("interrupted: the table shows the runs that finished")
+            runs = {key: by_kind for key, by_kind in runs.items() if "nicsrs" in by_kind}
     print(table(starts, runs, micro_results))
 
 
