@@ -323,7 +323,8 @@ def micro(manifest, target_dir, state_file, work):
     env = dict(os.environ, NICSRS_BENCH_STATE=str(state_file), CRITERION_HOME=str(home),
                CARGO_TARGET_DIR=str(target_dir))
     log("criterion micro-benchmarks (bench/ours/benches/micro.rs)")
-    subprocess.run(["cargo", "bench", "--locked", "--manifest-path", str(manifest), "--bench",
+    subprocess.run(["cargo", "bench", "--locked", "--profile", "release", "--manifest-path",
+                    str(manifest), "--bench",
                     "micro", "--", "--warm-up-time", "1", "--measurement-time", "3"],
                    env=env, check=True, stdout=sys.stderr)
     found = []

@@ -69,7 +69,7 @@ cargo build --release --bins --locked >&2
 cargo build --release --locked --manifest-path bench/peer/Cargo.toml --target-dir "$root/target/bench/peer" >&2
 cargo build --release --locked --manifest-path bench/ours/Cargo.toml --target-dir "$root/target" --bins >&2
 if [[ $micro == 1 ]]; then
-  CARGO_TARGET_DIR="$root/target" cargo bench --locked --manifest-path bench/ours/Cargo.toml --no-run >&2
+  CARGO_TARGET_DIR="$root/target" cargo bench --locked --profile release --manifest-path bench/ours/Cargo.toml --no-run >&2
 fi
 build_seconds=$(($(date +%s) - build_start))
 echo "    took ${build_seconds} s" >&2
