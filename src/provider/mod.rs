@@ -14,6 +14,10 @@ mod models;
 mod rules_agreement;
 mod validators;
 
+/// The renew request builder, for its micro-benchmark in bench/ours; not an API.
+#[doc(hidden)]
+pub use convert::renew_request;
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
