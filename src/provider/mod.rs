@@ -14,9 +14,14 @@ mod models;
 mod rules_agreement;
 mod validators;
 
-/// The renew request builder, for its micro-benchmark in bench/ours; not an API.
+/// The renew request builder as create runs it (the planned state decoded
+/// into its model, then the request built), for its micro-benchmark in
+/// bench/ours; not an API.
 #[doc(hidden)]
-pub use convert::renew_request;
+pub fn renew_request(planned: &Value) -> Result<nicsrs::RenewRequest, String> {
+    let planned = <models::Renewal as tfplugin::Model>::decode(planned).map_err(|d| d.detail)?;
+    convert::renew_request(&planned).map_err(|e| e.to_string())
+}
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

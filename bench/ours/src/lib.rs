@@ -5,18 +5,18 @@
 
 use std::path::Path;
 
-pub use nicsrs_provider::plugin as tfplugin;
-pub use nicsrs_provider::plugin::codec;
-pub use nicsrs_provider::plugin::proto::tfplugin6 as pb;
-pub use nicsrs_provider::plugin::schema::Mode;
-pub use nicsrs_provider::plugin::{
-    serve, Block, DataSource, Diagnostics, Plan, PlanChange, Provider, ProviderService, Resource,
-    Schema, Value,
-};
 pub use nicsrs_provider::provider::certificate_renewal::{schema as renewal_schema, TYPE_NAME};
 pub use nicsrs_provider::provider::{renew_request, NicsrsProvider};
+pub use tfplugin;
 /// The attribute macro the plugin layer's traits are written with.
-pub use tonic::async_trait as tonic_async_trait;
+pub use tfplugin::async_trait as tonic_async_trait;
+pub use tfplugin::codec;
+pub use tfplugin::proto::tfplugin6 as pb;
+pub use tfplugin::schema::Mode;
+pub use tfplugin::{
+    serve, About, Block, DataSource, Diagnostics, Plan, PlanChange, Provider, ProviderService,
+    Resource, Schema, Value,
+};
 
 /// The variable naming the JSON file of one renewal's state, as Terraform
 /// stores it: the `attributes` object of one instance in `terraform.tfstate`,

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use nicsrs_bench::{
-    fill_unknowns, renewal_schema, renewal_state_from_env, serve, Block, Diagnostics, Provider,
-    Resource, Schema, Value, TYPE_NAME,
+    fill_unknowns, renewal_schema, renewal_state_from_env, serve, About, Block, Diagnostics,
+    Provider, Resource, Schema, Value, TYPE_NAME,
 };
 
 struct NoopRenewal {
@@ -61,6 +61,14 @@ struct NoopProvider;
 
 #[nicsrs_bench::tonic_async_trait]
 impl Provider for NoopProvider {
+    fn about(&self) -> About {
+        About {
+            source: "nicsrs/nicsrs",
+            title: "a no-op provider with the NicSRS renewal schema",
+            log_targets: &["terraform_provider_nicsrs_noop", "nicsrs_bench"],
+        }
+    }
+
     fn schema(&self) -> Schema {
         Schema::new(
             0,
