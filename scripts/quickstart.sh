@@ -67,6 +67,8 @@ if [[ -z "$bin_dir" ]]; then
   cargo build --bins
   bin_dir="$root/target/debug"
 fi
+# Terraform's dev_overrides need an absolute folder.
+bin_dir="$(cd "$bin_dir" 2>/dev/null && pwd)" || fail "NICSRS_BIN_DIR ${NICSRS_BIN_DIR:-} is not a folder"
 for binary in terraform-provider-nicsrs nicsrs-sandbox; do
   [[ -x "$bin_dir/$binary" ]] || fail "no $binary in $bin_dir; build with cargo build --bins, or unset NICSRS_BIN_DIR"
 done

@@ -13,20 +13,8 @@ fn sandbox() -> Sandbox {
 /// The example with a fresh CSR whose key the test keeps.
 fn dns_example(sandbox: &Sandbox) -> (Workspace, rcgen::KeyPair) {
     let ws = Workspace::from_example("dns-cname-validation/sandbox", sandbox);
-    let key = rcgen::KeyPair::generate().expect("key");
-    let params = rcgen::CertificateParams::new(vec![
-        "example.com".to_string(),
-        "www.example.com".to_string(),
-    ])
-    .expect("names");
-    ws.write(
-        "web.csr",
-        &params
-            .serialize_request(&key)
-            .expect("csr")
-            .pem()
-            .expect("pem"),
-    );
+    let (pem, key) = nicsrs_sandbox::testkit::csr(&["example.com", "www.example.com"]);
+    ws.write("web.csr", &pem);
     (ws, key)
 }
 

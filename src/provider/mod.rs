@@ -14,6 +14,15 @@ mod models;
 mod rules_agreement;
 mod validators;
 
+/// The renew request builder as create runs it (the planned state decoded
+/// into its model, then the request built), for its micro-benchmark in
+/// bench/ours; not an API.
+#[doc(hidden)]
+pub fn renew_request(planned: &Value) -> Result<nicsrs::RenewRequest, String> {
+    let planned = <models::Renewal as tfplugin::Model>::decode(planned).map_err(|d| d.detail)?;
+    convert::renew_request(&planned).map_err(|e| e.to_string())
+}
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -110,6 +119,12 @@ impl Shared {
             return Some(client);
         }
         let settings = self.settings(diags)?;
+        // Built under the write lock: concurrent first calls share one
+        // client, hence one connection pool.
+        let mut slot = self.client.write().ok()?;
+        if let Some(client) = slot.as_ref() {
+            return Some(client.clone());
+        }
         let config = nicsrs::ClientConfig {
             base_url: settings.base_url.clone(),
             token: nicsrs::ApiToken::new(settings.api_token.clone().unwrap_or_default()),
@@ -119,9 +134,7 @@ impl Shared {
         match nicsrs::Client::new(config) {
             Ok(client) => {
                 let client = Arc::new(client);
-                if let Ok(mut slot) = self.client.write() {
-                    *slot = Some(client.clone());
-                }
+                *slot = Some(client.clone());
                 Some(client)
             }
             Err(e) => {

@@ -64,17 +64,10 @@ pub fn sorted_names(dir: &Path) -> Vec<String> {
     names
 }
 
-/// A fresh PEM CSR (and its key) naming `names`, as a user would make with openssl.
+/// A fresh PEM CSR naming `names`, as a user would make with openssl (the
+/// sandbox test kit's one generator).
 pub fn csr_pem(names: &[&str]) -> String {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .expect("names");
-    params
-        .serialize_request(&key)
-        .expect("csr")
-        .pem()
-        .expect("pem")
+    nicsrs_sandbox::testkit::csr(names).0
 }
 
 /// A complete, valid `nicsrs_certificate_renewal` block for `web.csr`

@@ -1,5 +1,5 @@
 //! Sandbox-only endpoints under `/sandbox/` (Pebble's management port idea):
-//! inspect orders, move the clock, play DCV (a DNS record, an HTTP file, an
+//! inspect orders and the connections accepted, move the clock, play DCV (a DNS record, an HTTP file, an
 //! approved e-mail), seed certificates and set fault plans.
 //!
 //! DCV endpoints answer HTTP 200 with `{"accepted": true, "verified": [...],
@@ -7,6 +7,7 @@
 //! is not the expected JSON gets the framework's 4xx. An order whose last
 //! domain is verified is issued immediately.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -36,6 +37,10 @@ pub(crate) fn router() -> Router<Arc<App>> {
         .route(
             "/sandbox/requests",
             get(get_requests).delete(clear_requests),
+        )
+        .route(
+            "/sandbox/connections",
+            get(get_connections).delete(clear_connections),
         )
         .route("/sandbox/certificates", post(add_certificate))
         .route("/sandbox/dns", post(dns))
@@ -126,6 +131,18 @@ async fn get_requests(State(app): State<Arc<App>>) -> Json<Value> {
 async fn clear_requests(State(app): State<Arc<App>>) -> Json<Value> {
     lock(&app.requests).clear();
     Json(json!({"counts": {}}))
+}
+
+/// `GET /sandbox/connections`: TCP connections accepted since start or the
+/// last `DELETE` (this request's own included).
+async fn get_connections(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(json!({"accepted": app.connections.load(Ordering::Relaxed)}))
+}
+
+/// `DELETE /sandbox/connections`: starts counting again from zero.
+async fn clear_connections(State(app): State<Arc<App>>) -> Json<Value> {
+    app.connections.store(0, Ordering::Relaxed);
+    Json(json!({"accepted": 0}))
 }
 
 #[derive(Deserialize)]

@@ -26,6 +26,7 @@ pub mod testkit;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -142,6 +143,9 @@ pub(crate) struct App {
     faults: Mutex<faults::Faults>,
     auto_validate_after: Option<u32>,
     requests: Mutex<BTreeMap<String, u64>>,
+    /// TCP connections accepted since start (or the last reset), for the
+    /// benchmark's connections-per-run figure (`/sandbox/connections`).
+    connections: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -182,6 +186,7 @@ impl Sandbox {
             faults: Mutex::new(faults::Faults::new(config.faults.clone())),
             auto_validate_after: config.auto_validate_after,
             requests: Mutex::new(BTreeMap::new()),
+            connections: AtomicU64::new(0),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -189,6 +194,10 @@ impl Sandbox {
         let addr = listener
             .local_addr()
             .map_err(|e| SandboxError(format!("no local address: {e}")))?;
+        let counted = app.clone();
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            counted.connections.fetch_add(1, Ordering::Relaxed);
+        });
         let router = routes::router(app);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -789,6 +798,52 @@ mod tests {
                 .map(Vec::len),
             Some(5)
         );
+        sb.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn accepted_connections_are_counted_and_reset() {
+        let sb = testkit::start(testkit::config()).await;
+        let admin = Admin::new(&sb);
+        let accepted = |v: Value| v["accepted"].as_u64().expect("accepted is a number");
+        assert_eq!(
+            accepted(admin.get("/sandbox/connections").await),
+            1,
+            "the admin's own"
+        );
+        // Three connections that send nothing, then one client that sends
+        // three requests over one kept-alive connection.
+        let mut idle = Vec::new();
+        for _ in 0..3 {
+            idle.push(
+                tokio::net::TcpStream::connect(sb.addr())
+                    .await
+                    .expect("connect"),
+            );
+        }
+        let other = reqwest::Client::new();
+        for _ in 0..3 {
+            let status = other
+                .get(format!("{}/sandbox/health", sb.url()))
+                .send()
+                .await
+                .expect("health")
+                .status();
+            assert!(status.is_success());
+        }
+        assert_eq!(accepted(admin.get("/sandbox/connections").await), 5);
+        assert_eq!(accepted(admin.delete("/sandbox/connections").await), 0);
+        idle.push(
+            tokio::net::TcpStream::connect(sb.addr())
+                .await
+                .expect("connect"),
+        );
+        assert_eq!(
+            accepted(admin.get("/sandbox/connections").await),
+            1,
+            "counted again from zero"
+        );
+        drop(idle);
         sb.shutdown().await;
     }
 

@@ -59,10 +59,13 @@ pub const CRASH_MARKERS: [&str; 4] = [
 ];
 
 /// Where rows are kept: the workspace's `target/reliability`, which
-/// `scripts/test.sh` empties before a run (this crate's own directory would
-/// keep the rows of every earlier run).
+/// `scripts/test.sh` empties before the suite and the page check reads.
 pub fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/reliability")
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    target.join("reliability")
 }
 
 impl Row {

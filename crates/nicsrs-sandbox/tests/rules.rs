@@ -177,14 +177,9 @@ fn contact_fields() {
     );
 }
 
-/// A CSR for `names` with rcgen's default key (EC P-256).
-fn csr_pem(names: &[&str]) -> String {
-    testkit::csr(names).0
-}
-
 #[test]
 fn a_csr_is_one_verified_pem_request_with_a_strong_key() {
-    let good = csr_pem(&["www.example.com", "example.com"]);
+    let good = testkit::csr(&["www.example.com", "example.com"]).0;
     let parsed = csr("csr", &good).expect("a good CSR");
     assert_eq!(parsed.names, ["www.example.com", "example.com"]);
     assert!(
