@@ -400,7 +400,7 @@ impl Resource for CertificateRenewal {
                     diags.attribute_error(
                         AttributePath::root("domain_info"),
                         "Cannot change domain validation",
-                        format!("Changing the DCV method of {domain} on order {cert_id} failed: {error}"),
+                        format!("Changing the DCV method of {domain} on order {cert_id} failed: {error}."),
                     );
                     // Keep what the order really has for the domains not yet changed.
                     return Some(prior.encode());
@@ -466,7 +466,7 @@ impl Resource for CertificateRenewal {
             Err(error) => diags.error(
                 "Cannot cancel the renewal order",
                 format!(
-                    "{error}\nThe order stays in the state. To forget it without cancelling, set \
+                    "{error}.\nThe order stays in the state. To forget it without cancelling, set \
                      cancel_on_destroy = false, apply, then destroy."
                 ),
             ),

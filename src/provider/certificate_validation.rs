@@ -309,7 +309,7 @@ fn pending_report(collected: &nicsrs::CollectResponse) -> String {
                 ),
             };
             format!(
-                "\n  - {} ({}): {expects}",
+                "\n- {} ({}): {expects}",
                 text(&r.domain_name),
                 text(&r.method)
             )

@@ -298,7 +298,95 @@ async fn collect() -> Vec<Section> {
             .await;
         out.push(section(format!("validation resource: {what}"), diagnostics));
     }
+    more_cases(&mut out, &rig, &config, &cancelling_state, &state).await;
     out
+}
+
+/// Apply-time paths: an order adopted after a lost state, a waiter that
+/// times out or is imported too early, an in-place DCV change and a cancel
+/// that NicSRS refuses.
+async fn more_cases(
+    out: &mut Vec<Section>,
+    rig: &Rig,
+    config: &Value,
+    cancelling_state: &Value,
+    state: &Value,
+) {
+    // The state was lost: a new provider process plans and applies the
+    // same renewal again, and finds its order.
+    let mut fresh = Harness::start(Arc::new(NicsrsProvider::new())).await;
+    fresh.configure(&provider_config(&rig.sandbox)).await;
+    let plan = fresh.plan(RENEWAL, &Value::Null, config, &[]).await;
+    out.push(section(
+        "plan of a renewal whose order exists (the state was lost)",
+        plan.diagnostics.clone(),
+    ));
+    let adopted = fresh.apply(RENEWAL, &Value::Null, &plan, config).await;
+    out.push(section(
+        "apply of a renewal whose order exists (the state was lost)",
+        adopted.diagnostics,
+    ));
+
+    // The waiter: an order that is not issued within the timeout, and an
+    // import of its waiter.
+    let cert_id = state.get("cert_id").clone();
+    let waiter = Value::object([
+        ("cert_id", cert_id.clone()),
+        ("timeouts", Value::object([("create", s("1s"))])),
+    ]);
+    let plan = fresh.plan(VALIDATION, &Value::Null, &waiter, &[]).await;
+    let timed_out = fresh.apply(VALIDATION, &Value::Null, &plan, &waiter).await;
+    out.push(section(
+        "apply of a validation whose order is not issued within timeouts.create = \"1s\"",
+        timed_out.diagnostics,
+    ));
+    let imported = fresh
+        .import(VALIDATION, cert_id.as_str().unwrap_or_default())
+        .await;
+    out.push(section(
+        "import of the validation of a pending order",
+        imported.diagnostics,
+    ));
+
+    // An in-place change of a domain's method that NicSRS refuses.
+    let admin = Admin::new(&rig.sandbox);
+    admin
+        .faults(
+            json!({"rules": [{"path": "/ssl/updateDCV", "fault": "api_error", "code": -5,
+                    "errors": ["order status does not allow this"], "count": 1}]}),
+        )
+        .await;
+    let mut http = config.clone();
+    if let Some(Value::List(domains)) = http.get_mut("domain_info") {
+        domains[0].set("dcv_method", s("HTTP_CSR_HASH"));
+    }
+    let plan = fresh.plan(RENEWAL, state, &http, &adopted.private).await;
+    let changed = fresh.apply(RENEWAL, state, &plan, &http).await;
+    out.push(section(
+        "apply of a dcv_method change that /ssl/updateDCV refuses",
+        changed.diagnostics,
+    ));
+
+    // A destroy with cancel_on_destroy = true that NicSRS refuses (in a
+    // process that has not adopted the order, as a later apply would be).
+    let mut fresh = Harness::start(Arc::new(NicsrsProvider::new())).await;
+    fresh.configure(&provider_config(&rig.sandbox)).await;
+    admin
+        .faults(
+            json!({"rules": [{"path": "/ssl/cancel", "fault": "api_error", "code": -7,
+                    "errors": ["certificate status does not allow this"], "count": 1}]}),
+        )
+        .await;
+    let plan = fresh
+        .plan(RENEWAL, cancelling_state, &Value::Null, &[])
+        .await;
+    let kept = fresh
+        .apply(RENEWAL, cancelling_state, &plan, &Value::Null)
+        .await;
+    out.push(section(
+        "destroy with cancel_on_destroy = true when /ssl/cancel refuses",
+        kept.diagnostics,
+    ));
 }
 
 fn render(sections: &[Section]) -> String {
@@ -347,7 +435,23 @@ fn stable(text: &str) -> String {
             word.push(c);
             continue;
         }
-        out.push_str(if made_up(&word) { "<cert_id>" } else { &word });
+        // A fresh CSR each run: its derived refId and its CSR-hash DNS
+        // record differ every time, the wording does not.
+        let derived_ref_id = word.len() == 28
+            && word.starts_with("tf")
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let csr_hash = word.len() == 32 && word.chars().all(|c| c.is_ascii_hexdigit());
+        out.push_str(if made_up(&word) {
+            "<cert_id>"
+        } else if derived_ref_id {
+            "<ref_id>"
+        } else if csr_hash {
+            "<hash>"
+        } else {
+            &word
+        });
         word.clear();
         if c != '\0' {
             out.push(c);

@@ -337,17 +337,15 @@ impl pb::provider_server::Provider for ProviderService {
             "provider configuration",
             &mut diags,
         ) {
-            // The model cannot hold such a number: the rest would only
-            // repeat the error as a provider bug.
-            if !reject_inexact_numbers(&config, &mut diags) {
-                self.provider.schema().block.run_validators(
-                    &config,
-                    &AttributePath::default(),
-                    &mut diags,
-                );
-                let checked = guard(async { self.provider.validate(&config, &mut diags) }).await;
-                report_panic("ValidateProviderConfig", checked, &mut diags);
-            }
+            let provider = &self.provider;
+            check_config(
+                "ValidateProviderConfig",
+                &provider.schema().block,
+                &config,
+                &mut diags,
+                |diags| provider.validate(&config, diags),
+            )
+            .await;
         }
         Ok(Response::new(pb::validate_provider_config::Response {
             diagnostics: diagnostics_to_proto(&diags),
@@ -368,17 +366,14 @@ impl pb::provider_server::Provider for ProviderService {
                 "resource configuration",
                 &mut diags,
             ) {
-                // The model cannot hold such a number: the rest would only
-                // repeat the error as a provider bug.
-                if !reject_inexact_numbers(&config, &mut diags) {
-                    resource.schema().block.run_validators(
-                        &config,
-                        &AttributePath::default(),
-                        &mut diags,
-                    );
-                    let checked = guard(async { resource.validate(&config, &mut diags) }).await;
-                    report_panic("ValidateResourceConfig", checked, &mut diags);
-                }
+                check_config(
+                    "ValidateResourceConfig",
+                    &resource.schema().block,
+                    &config,
+                    &mut diags,
+                    |diags| resource.validate(&config, diags),
+                )
+                .await;
             }
         }
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -400,17 +395,14 @@ impl pb::provider_server::Provider for ProviderService {
                 "data source configuration",
                 &mut diags,
             ) {
-                // The model cannot hold such a number: the rest would only
-                // repeat the error as a provider bug.
-                if !reject_inexact_numbers(&config, &mut diags) {
-                    data_source.schema().block.run_validators(
-                        &config,
-                        &AttributePath::default(),
-                        &mut diags,
-                    );
-                    let checked = guard(async { data_source.validate(&config, &mut diags) }).await;
-                    report_panic("ValidateDataResourceConfig", checked, &mut diags);
-                }
+                check_config(
+                    "ValidateDataResourceConfig",
+                    &data_source.schema().block,
+                    &config,
+                    &mut diags,
+                    |diags| data_source.validate(&config, diags),
+                )
+                .await;
             }
         }
         Ok(Response::new(pb::validate_data_resource_config::Response {
@@ -873,6 +865,26 @@ fn report_panic<T>(call: &str, outcome: Result<T, String>, diags: &mut Diagnosti
 /// numbers are arbitrary-precision) is refused here, at its attribute,
 /// rather than rounded into a plan that no longer matches the configuration.
 /// True when it refused any.
+/// The checks of a configuration: exact numbers, then each attribute's
+/// validators, then the object's own checks across attributes (guarded
+/// against a panic like every call into the provider).
+async fn check_config(
+    call: &str,
+    block: &crate::Block,
+    config: &Value,
+    diags: &mut Diagnostics,
+    own_checks: impl FnOnce(&mut Diagnostics),
+) {
+    // The model cannot hold such a number: the rest would only repeat the
+    // error as a provider bug.
+    if reject_inexact_numbers(config, diags) {
+        return;
+    }
+    block.run_validators(config, &AttributePath::default(), diags);
+    let checked = guard(async { own_checks(diags) }).await;
+    report_panic(call, checked, diags);
+}
+
 fn reject_inexact_numbers(config: &Value, diags: &mut Diagnostics) -> bool {
     let inexact = config.inexact_numbers(&AttributePath::default());
     let found = !inexact.is_empty();
