@@ -1,6 +1,7 @@
 //! Resource models ⇄ NicSRS wire types: the only place where both
 //! vocabularies meet.
 
+use tfplugin::model::IntoValue;
 use tfplugin::Field;
 
 use super::contact::{from_contact, to_contact};
@@ -82,20 +83,8 @@ fn organization(o: &OrganizationInfo) -> Result<nicsrs::OrganizationInfo, NotRea
 }
 
 fn contact(block: &Contact, attribute: &'static str) -> Result<nicsrs::Contact, NotReady> {
-    let fields = [
-        &block.job,
-        &block.city,
-        &block.email,
-        &block.state,
-        &block.mobile,
-        &block.address,
-        &block.country,
-        &block.last_name,
-        &block.post_code,
-        &block.first_name,
-        &block.organization,
-    ];
-    if fields.iter().any(|f| f.is_unknown()) {
+    // The model's own encoding says whether any field is still unknown.
+    if !block.clone().into_value().is_wholly_known() {
         return Err(NotReady::Unknown(attribute));
     }
     Ok(to_contact(block))

@@ -235,12 +235,7 @@ impl Contact {
             &self.first_name,
             &self.organization,
         ];
-        let mut i = 0;
-        CONTACT_FIELDS.map(|name| {
-            let value = values[i].as_deref();
-            i += 1;
-            (name, value)
-        })
+        std::array::from_fn(|i| (CONTACT_FIELDS[i], values[i].as_deref()))
     }
 }
 
